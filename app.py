@@ -1,0 +1,131 @@
+"""Transformers Studio: `python app.py` serves the app (see --help and the README)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+log = logging.getLogger("studio")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Transformers Studio: every common Transformers task in the browser.",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1, or GRADIO_SERVER_NAME); 0.0.0.0 for every interface",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        help="port to listen on (default 7860, or GRADIO_SERVER_PORT)",
+    )
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="also serve a public gradio.live link (needs internet); the public app offers only models.yaml entries",
+    )
+    parser.add_argument(
+        "--auth",
+        action="append",
+        default=[],
+        metavar="USER:PASS",
+        help="require this login (repeatable)",
+    )
+    parser.add_argument(
+        "--auth-file",
+        type=Path,
+        metavar="PATH",
+        help="require a login from this file: one USER:PASS per line (# comments allowed)",
+    )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        metavar="PATH",
+        help="models.yaml to use (default: models.yaml beside app.py)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=Path("runs"),
+        metavar="PATH",
+        help="folder for fine-tuning runs (default ./runs)",
+    )
+    parser.add_argument(
+        "--max-loaded-models",
+        type=int,
+        default=3,
+        metavar="N",
+        help="keep at most N models in memory; the least recently used is unloaded (default 3)",
+    )
+    return parser.parse_args(argv)
+
+
+def read_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """USER:PASS pairs from --auth and --auth-file; never logged."""
+    lines = list(args.auth)
+    if args.auth_file:
+        if not args.auth_file.is_file():
+            raise SystemExit(f"--auth-file {args.auth_file}: no such file.")
+        lines += [
+            line.strip()
+            for line in args.auth_file.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+    pairs = []
+    for number, line in enumerate(lines, start=1):
+        user, sep, password = line.partition(":")
+        if not sep or not user or not password:
+            raise SystemExit(f"Login {number} is not USER:PASS; write it as name:password.")
+        pairs.append((user, password))
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from studio.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.models)
+    except ConfigError as exc:
+        raise SystemExit(f"Cannot start: {exc}") from None
+    auth = read_auth(args)
+
+    from components.app import CSS, build_app
+    from studio.models import ModelManager
+    from studio.studio import Studio
+
+    studio = Studio(config, ModelManager(max_models=args.max_loaded_models), public=args.share)
+    demo = build_app(studio)
+    demo.queue(default_concurrency_limit=1)
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            auth=auth or None,
+            css=CSS,
+            max_file_size="200mb",
+            footer_links=["api", "gradio", "settings"],
+        )
+    except Exception as exc:
+        if args.share and ("share" in str(exc).lower() or "frpc" in str(exc).lower()):
+            raise SystemExit(
+                "Could not create the public share link: it needs internet access to download Gradio's tunnel; "
+                "run without --share, or deploy to Hugging Face Spaces instead."
+            ) from None
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

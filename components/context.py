@@ -1,0 +1,162 @@
+"""The shared pieces every tab uses: model picker, settings row, Run wiring, examples,
+"Show code" and raw output. A tab module only declares what is its own."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from components.errors import shown_as_gr_error
+from studio.errors import UserError
+from studio.models import DEVICES, DTYPES, QUANTIZATIONS, ModelSettings
+from studio.studio import Studio, input_names
+from studio.tasks import Task
+
+ToOutputs = Callable[[Any], Sequence[Any]]
+SETTING_NAMES = ("dtype", "quantization", "device")
+
+
+@dataclass
+class TabContext:
+    """What the app gives each tab: the studio logic and the shared builders."""
+
+    studio: Studio
+    task_uis: list[TaskUI] = field(default_factory=list)
+
+    def task_ui(self, task_id: str) -> TaskUI:
+        """Start a task tab: renders the model picker and the model-settings row."""
+        ui = TaskUI(self.studio, self.studio.task(task_id))
+        ui.render_model_row()
+        self.task_uis.append(ui)
+        return ui
+
+
+@dataclass
+class TaskUI:
+    """One task's shared widgets and the wiring of its Run button to the API name."""
+
+    studio: Studio
+    task: Task
+    model: gr.Dropdown | None = None
+    settings: list[gr.Dropdown] = field(default_factory=list)
+    raw: gr.JSON | None = None
+    button: gr.Button | None = None
+
+    def render_model_row(self) -> None:
+        choices = self.studio.model_choices(self.task.id)
+        with gr.Row():
+            self.model = gr.Dropdown(
+                choices=choices,
+                value=self.studio.default_model(self.task.id),
+                label="Model",
+                info="Models listed in models.yaml; they load on first use.",
+                scale=3,
+                elem_classes=["model-picker"],
+            )
+        with gr.Accordion("Model settings", open=False), gr.Row():
+            self.settings = [
+                gr.Dropdown(list(DTYPES), value="auto", label="dtype", info="auto: as the model was saved"),
+                gr.Dropdown(list(QUANTIZATIONS), value="none", label="quantization", info="bitsandbytes 8-bit / 4-bit"),
+                gr.Dropdown(list(DEVICES), value="auto", label="device", info="auto: GPU when there is one"),
+            ]
+
+    def run_button(self, label: str = "Run") -> gr.Button:
+        self.button = gr.Button(label, variant="primary", elem_classes=["run-button"])
+        return self.button
+
+    def raw_output(self) -> gr.JSON:
+        self.raw = gr.JSON(label="Raw output", elem_classes=["raw-output"])
+        return self.raw
+
+    def finish(
+        self,
+        inputs: list[gr.components.Component],
+        outputs: list[gr.components.Component],
+        to_outputs: ToOutputs,
+        examples: list[list[Any]] | None = None,
+    ) -> None:
+        """Wire Run (API name = task id with _), add examples and the Show code panel."""
+        assert self.model and self.button and self.raw, "render the run button and raw output first"
+        names = input_names(self.task)
+        if len(names) != len(inputs):
+            raise ValueError(f"{self.task.id}: adapter takes {names}, the tab gives {len(inputs)} inputs")
+        self.button.click(
+            self._handler(names, to_outputs),
+            inputs=[self.model, *inputs, *self.settings],
+            outputs=[*outputs, self.raw],
+            api_name=self.task.api_name,
+        )
+        if examples:
+            gr.Examples(examples=examples, inputs=inputs, label="Examples")
+        with gr.Accordion("Show code", open=False):
+            code = gr.Code(
+                value=self._snippet(names)(self.model.value, *[c.value for c in inputs], "auto", "none", "auto"),
+                language="python",
+                label="The same call in transformers",
+                elem_classes=["show-code"],
+            )
+        gr.on(
+            triggers=[c.change for c in (self.model, *inputs, *self.settings)],
+            fn=self._snippet(names),
+            inputs=[self.model, *inputs, *self.settings],
+            outputs=code,
+            api_visibility="undocumented",
+            queue=False,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+
+    def _handler(self, names: list[str], to_outputs: ToOutputs) -> Callable[..., tuple[Any, ...]]:
+        """The Run handler, with a real signature so the API shows real parameter names."""
+        studio, task = self.studio, self.task
+
+        def handler(*args: Any) -> tuple[Any, ...]:
+            *values, progress = args
+            model_id, task_values, setting_values = values[0], values[1 : 1 + len(names)], values[1 + len(names) :]
+            with shown_as_gr_error(task.title):
+                settings = settings_from(setting_values)
+                result = studio.run(
+                    task.id,
+                    model_id,
+                    dict(zip(names, task_values)),
+                    settings,
+                    progress=lambda fraction, message: progress(fraction, desc=message),
+                )
+                shown = tuple(to_outputs(result.output))
+            for notice in result.notices:
+                gr.Warning(notice)
+            return (*shown, result.output)
+
+        parameters = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+        parameters += [
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+            for name, default in zip(SETTING_NAMES, ("auto", "none", "auto"))
+        ]
+        parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress()))
+        handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        handler.__name__ = task.api_name
+        handler.__doc__ = f"Run {task.title} ({task.id}); the last output is the raw result as JSON."
+        return handler
+
+    def _snippet(self, names: list[str]) -> Callable[..., str]:
+        studio, task = self.studio, self.task
+
+        def show_code(model_id: str, *values: Any) -> str:
+            task_values, setting_values = values[: len(names)], values[len(names) :]
+            try:
+                return studio.code(task.id, model_id, dict(zip(names, task_values)), settings_from(setting_values))
+            except UserError as exc:
+                return f"# {exc}\n"
+
+        return show_code
+
+
+def settings_from(values: Sequence[Any]) -> ModelSettings:
+    """ModelSettings from the settings row (missing values take their defaults)."""
+    dtype, quantization, device = [*list(values), None, None, None][:3]
+    return ModelSettings(dtype or "auto", quantization or "none", device or "auto")

@@ -1,0 +1,1 @@
+"""One module per task tab, named by the task's API name; each has build(ctx)."""

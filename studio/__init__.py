@@ -1,0 +1,1 @@
+"""Transformers Studio logic: config, task table, model cache, adapters. Never imports gradio."""

@@ -1,0 +1,47 @@
+"""Input checks and limits shared by the adapters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.errors import UserError, notify, require_text
+
+MAX_INPUT_CHARS = 50_000
+
+
+def limit_text(text: str | None, what: str = "some text") -> str:
+    """Stripped text, cut to MAX_INPUT_CHARS with a notice; a UserError when empty."""
+    text = require_text(text, what)
+    if len(text) > MAX_INPUT_CHARS:
+        notify(f"The input was {len(text):,} characters long; only the first {MAX_INPUT_CHARS:,} were used.")
+        text = text[:MAX_INPUT_CHARS]
+    return text
+
+
+def max_tokens(loaded: Any) -> int:
+    """The longest input the model takes, from its tokenizer and config."""
+    limits = [getattr(loaded.tokenizer, "model_max_length", None)]
+    limits.append(getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None))
+    usable = [int(limit) for limit in limits if isinstance(limit, int) and 0 < limit < 1_000_000]
+    return min(usable) if usable else 512
+
+
+def notify_if_truncated(loaded: Any, text: str) -> None:
+    """Say so when the model will only see the start of the text."""
+    limit = max_tokens(loaded)
+    count = len(loaded.tokenizer(text, truncation=False)["input_ids"])
+    if count > limit:
+        notify(f"The text has {count:,} tokens; the model reads only the first {limit:,}.")
+
+
+def positive_int(value: Any, name: str, low: int = 1, high: int = 1_000) -> int:
+    """An integer parameter within [low, high], or a UserError saying the range."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a whole number between {low} and {high}.") from None
+    if number != value and not (isinstance(value, float) and value.is_integer()):
+        raise UserError(f"{name} must be a whole number between {low} and {high}.")
+    if not low <= number <= high:
+        raise UserError(f"{name} must be between {low} and {high}; got {number}.")
+    return number

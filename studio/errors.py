@@ -1,0 +1,51 @@
+"""UserError: a mistake a person made (or can fix), told in one sentence.
+
+Everything that is not a UserError is a bug: it is logged with its traceback on the
+server and shown to the person as a short generic message.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class UserError(Exception):
+    """An error the person can fix; its message is one sentence saying what to do."""
+
+
+_notices: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("notices", default=None)
+
+
+def notify(message: str) -> None:
+    """Tell the person something they should know about a result (e.g. input truncated)."""
+    collected = _notices.get()
+    if collected is not None and message not in collected:
+        collected.append(message)
+
+
+@contextmanager
+def collect_notices() -> Iterator[list[str]]:
+    """Collect the notices raised by adapters while the block runs (per request)."""
+    collected: list[str] = []
+    token = _notices.set(collected)
+    try:
+        yield collected
+    finally:
+        _notices.reset(token)
+
+
+def require_text(text: str | None, what: str = "some text") -> str:
+    """The text stripped of surrounding space, or a UserError when there is none."""
+    if text is None or not str(text).strip():
+        raise UserError(f"Type {what} first: the input is empty.")
+    return str(text).strip()
+
+
+def require_lines(text: str | None, what: str = "sentences") -> list[str]:
+    """Non-empty lines of a multi-line input, or a UserError when there are none."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    if not lines:
+        raise UserError(f"Type one or more {what}, one per line: the input is empty.")
+    return lines

@@ -1,0 +1,117 @@
+"""Studio: what the UI calls. Config + model cache in, plain results and notices out."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.config import ModelEntry, StudioConfig
+from studio.errors import UserError, collect_notices
+from studio.models import ModelManager, ModelSettings, ProgressCallback, is_cached
+from studio.tasks import TASKS, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """A task's raw output and the notices raised while computing it."""
+
+    output: Any
+    notices: list[str] = field(default_factory=list)
+
+
+def input_names(task: Task) -> list[str]:
+    """The adapter's input parameters (its signature minus `loaded`), in order."""
+    parameters = list(inspect.signature(task.adapter_function()).parameters)
+    return parameters[1:]
+
+
+@dataclass
+class Studio:
+    """The app's logic, shared by every tab: which models exist, and running them."""
+
+    config: StudioConfig
+    manager: ModelManager
+    public: bool = False
+
+    def task(self, task_id: str) -> Task:
+        if task_id not in TASKS:
+            raise UserError(f"Unknown task {task_id!r}.")
+        return TASKS[task_id]
+
+    def model_choices(self, task_id: str) -> list[tuple[str, str]]:
+        """(label, id) pairs for the model dropdown; models that need a download say so."""
+        choices = []
+        for entry in self.config.entries(task_id):
+            label = entry.display_name
+            if entry.source == "package":
+                label += " · offline"
+            elif entry.source == "hub" and not is_cached(entry):
+                label += " · not downloaded"
+            choices.append((label, entry.id))
+        return choices
+
+    def default_model(self, task_id: str) -> str | None:
+        """models.yaml's default, or the first offline entry when the default is not downloaded."""
+        default_id = self.config.default_id(task_id)
+        if default_id is None:
+            return None
+        entries = self.config.entries(task_id)
+        default = next(entry for entry in entries if entry.id == default_id)
+        if is_cached(default):
+            return default_id
+        offline = [entry for entry in entries if is_cached(entry)]
+        return offline[0].id if offline else default_id
+
+    def entry(self, task_id: str, model_id: str) -> ModelEntry:
+        if not model_id:
+            raise UserError("Pick a model first.")
+        return self.config.entry(task_id, model_id)
+
+    def run(
+        self,
+        task_id: str,
+        model_id: str,
+        inputs: dict[str, Any],
+        settings: ModelSettings,
+        progress: ProgressCallback | None = None,
+    ) -> RunResult:
+        """Load (or reuse) the model and run the task's adapter on the inputs."""
+        task = self.task(task_id)
+        entry = self.entry(task_id, model_id)
+        loaded = self.manager.get(entry, task, settings, progress)
+        adapter: Callable[..., Any] = task.adapter_function()
+        with collect_notices() as notices:
+            output = adapter(loaded, **inputs)
+        return RunResult(output, list(notices))
+
+    def code(self, task_id: str, model_id: str, inputs: dict[str, Any], settings: ModelSettings) -> str:
+        """The "Show code" snippet for the current inputs and settings."""
+        task = self.task(task_id)
+        builder = task.code_function()
+        if builder is None:
+            return f"# No snippet for {task_id} yet.\n"
+        entry = self.entry(task_id, model_id)
+        return builder(entry, inputs, settings)
+
+    def loaded_models(self) -> list[dict[str, Any]]:
+        """What is in memory, for the Loaded models panel."""
+        rows = []
+        for loaded in self.manager.loaded():
+            rows.append(
+                {
+                    "model": loaded.entry.id,
+                    "label": loaded.entry.display_name,
+                    "task": loaded.task,
+                    "dtype": loaded.settings.dtype,
+                    "quantization": loaded.settings.quantization,
+                    "device": loaded.device,
+                    "size_mb": round(loaded.num_bytes / 2**20, 1),
+                    "load_seconds": round(loaded.load_seconds, 2),
+                }
+            )
+        return rows

@@ -1,0 +1,140 @@
+"""Shared test fixtures: tiny models, the app launched once per session, a browser."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 120) -> None:
+    """Wait until url answers 200 (or the process dies), within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the app exited with code {process.returncode} before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiny-models")
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_root: Path) -> SimpleNamespace:
+    """Every tiny fixture model, by name with _ (tiny.text_classifier is its folder as str)."""
+    from tests.fixtures.factory import build_fixtures
+
+    folders = build_fixtures(tiny_root)
+    namespace = SimpleNamespace(**{name.replace("-", "_"): str(path) for name, path in folders.items()})
+    namespace.folders = folders
+    return namespace
+
+
+@pytest.fixture(scope="session")
+def models_yaml(tiny: SimpleNamespace, tiny_root: Path) -> Path:
+    from tests.fixtures.factory import write_models_yaml
+
+    return write_models_yaml(tiny.folders, tiny_root / "models.yaml")
+
+
+@pytest.fixture(scope="session")
+def app_url(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app started as a user starts it (python app.py), once per session."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    runs = tmp_path_factory.mktemp("runs")
+    command = [sys.executable, "app.py", "--models", str(models_yaml), "--port", str(port), "--runs-dir", str(runs)]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print(f"app log: {log_path}")
+
+
+@pytest.fixture(scope="session")
+def client(app_url: str):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by playwright; skipped locally without it, required in CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run must install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    yield page
+    context.close()
