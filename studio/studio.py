@@ -26,7 +26,10 @@ class RunResult:
 
 def input_names(task: Task) -> list[str]:
     """The adapter's input parameters (its signature minus `loaded`), in order."""
-    parameters = list(inspect.signature(task.adapter_function()).parameters)
+    adapter = task.adapter_function()
+    if adapter is None:
+        raise LookupError(f"task {task.id} has no adapter yet")
+    parameters = list(inspect.signature(adapter).parameters)
     return parameters[1:]
 
 
@@ -83,8 +86,10 @@ class Studio:
         """Load (or reuse) the model and run the task's adapter on the inputs."""
         task = self.task(task_id)
         entry = self.entry(task_id, model_id)
+        adapter: Callable[..., Any] | None = task.adapter_function()
+        if adapter is None:
+            raise UserError(f"{task.title} is not available in this version of the app.")
         loaded = self.manager.get(entry, task, settings, progress)
-        adapter: Callable[..., Any] = task.adapter_function()
         with collect_notices() as notices:
             output = adapter(loaded, **inputs)
         return RunResult(output, list(notices))

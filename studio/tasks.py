@@ -1,9 +1,9 @@
 """The task table: every task the studio knows, as data (like transformers' SUPPORTED_TASKS).
 
-Adding a task is one row here, one adapter function, one tab module
-(`components/tabs/<api name>.py`) and a models.yaml entry. A row whose adapter is not
-built yet (`adapter=None`) is skipped by the UI, but models.yaml entries for it are still
-validated.
+Adding a task is one row here, one adapter function (`studio/adapters/<modality>.py`,
+named by the API name), one tab module (`components/tabs/<api name>.py`) and a
+models.yaml entry. A row whose adapter is not built yet is skipped by the UI, but
+models.yaml entries for it are still validated.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ class Task:
 
     `pipeline_task` set: the model is loaded as `transformers.pipeline(pipeline_task)`.
     Otherwise `model_class` (a transformers Auto class) and `processor_class` are loaded.
-    `adapter` is "module:function"; the function takes (loaded, **inputs) and returns the
-    raw output documented in DESIGN.md. `code` is the "Show code" builder, same form.
+    The adapter is the function `studio.adapters.<modality>.<api_name>`: it takes
+    (loaded, **inputs) and returns the raw output documented in DESIGN.md. The "Show code"
+    builder is `studio.codegen.<modality>.<api_name>`. Until the adapter exists, the task
+    is not offered.
     """
 
     id: str
@@ -39,8 +41,6 @@ class Task:
     model_class: str
     pipeline_task: str | None = None
     processor_class: str = "AutoTokenizer"
-    adapter: str | None = None
-    code: str | None = None
 
     @property
     def api_name(self) -> str:
@@ -48,22 +48,25 @@ class Task:
 
     @property
     def available(self) -> bool:
-        return self.adapter is not None
+        return self.adapter_function() is not None
 
-    def adapter_function(self) -> Callable[..., Any]:
-        """The function that runs the task (imported on first use)."""
-        if self.adapter is None:
-            raise LookupError(f"task {self.id} has no adapter yet")
-        return _resolve(self.adapter)
+    def adapter_function(self) -> Callable[..., Any] | None:
+        """The function that runs the task (imported on first use), or None if not built yet."""
+        return _find(f"studio.adapters.{self.modality}", self.api_name)
 
     def code_function(self) -> Callable[..., str] | None:
-        """The "Show code" snippet builder, if the task has one."""
-        return _resolve(self.code) if self.code else None
+        """The "Show code" snippet builder, or None."""
+        return _find(f"studio.codegen.{self.modality}", self.api_name)
 
 
-def _resolve(dotted: str) -> Callable[..., Any]:
-    module_name, function_name = dotted.split(":")
-    return getattr(importlib.import_module(module_name), function_name)
+def _find(module_name: str, function_name: str) -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    return getattr(module, function_name, None)
 
 
 def _rows(*tasks: Task) -> dict[str, Task]:
@@ -78,8 +81,6 @@ TASKS: dict[str, Task] = _rows(
         "Text classification",
         "AutoModelForSequenceClassification",
         pipeline_task="text-classification",
-        adapter="studio.adapters.text:classify",
-        code="studio.codegen:text_classification",
     ),
     Task(
         "token-classification",
@@ -104,8 +105,6 @@ TASKS: dict[str, Task] = _rows(
         "text",
         "Sentence similarity",
         "AutoModel",
-        adapter="studio.adapters.text:similarity",
-        code="studio.codegen:feature_extraction",
     ),
     # Generate
     Task("text-generation", "generate", "Text generation", "AutoModelForCausalLM"),

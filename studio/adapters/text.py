@@ -10,7 +10,7 @@ from studio.errors import notify, require_lines
 MAX_SENTENCES = 256
 
 
-def classify(loaded: Any, text: str, top_k: int = 2) -> list[dict]:
+def text_classification(loaded: Any, text: str, top_k: int = 2) -> list[dict]:
     """Scores for the top_k labels, as transformers' text-classification pipeline returns them."""
     text = limit_text(text)
     top_k = positive_int(top_k, "top_k", 1, 1_000)
@@ -36,7 +36,7 @@ def embed(loaded: Any, sentences: list[str]) -> Any:
     return torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
 
 
-def similarity(loaded: Any, source: str, sentences: str) -> list[dict]:
+def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
     """Cosine similarity of each sentence (one per line) to the source, best first."""
     source = limit_text(source, "a source sentence")
     lines = require_lines(sentences, "sentences to compare with the source")
