@@ -116,7 +116,7 @@ def test_packaged_minilm_ranks_by_meaning(client) -> None:
     [
         ("/text_classification", {"text": ""}, "Type some text first: the input is empty."),
         ("/text_classification", {"text": "   \n\t "}, "Type some text first: the input is empty."),
-        ("/text_classification", {"text": "ok", "top_k": 0}, "top_k must be between 1 and 1000; got 0."),
+        ("/text_classification", {"text": "ok", "top_k": 0}, "Value 0 is less than minimum value 1."),
         ("/feature_extraction", {"source": "a", "sentences": "\n \n"}, "Type one or more sentences to compare"),
         ("/feature_extraction", {"source": "", "sentences": "b"}, "Type a source sentence first"),
     ],
