@@ -54,6 +54,9 @@ class TaskUI:
                 value=self.studio.default_model(self.task.id),
                 label="Model",
                 info="Models listed in models.yaml; they load on first use.",
+                # Ids are checked by Studio.entry (models.yaml + runs fine-tuned since start),
+                # so the API accepts models added at run time and refuses everything else.
+                allow_custom_value=True,
                 scale=3,
                 elem_classes=["model-picker"],
             )
@@ -63,6 +66,10 @@ class TaskUI:
                 gr.Dropdown(list(QUANTIZATIONS), value="none", label="quantization", info="bitsandbytes 8-bit / 4-bit"),
                 gr.Dropdown(list(DEVICES), value="auto", label="device", info="auto: GPU when there is one"),
             ]
+
+    def refresh_models(self) -> gr.Dropdown:
+        """The dropdown with current choices (models fine-tuned since the page was built)."""
+        return gr.Dropdown(choices=self.studio.model_choices(self.task.id))
 
     def run_button(self, label: str = "Run") -> gr.Button:
         self.button = gr.Button(label, variant="primary", elem_classes=["run-button"])

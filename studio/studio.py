@@ -40,16 +40,26 @@ class Studio:
     config: StudioConfig
     manager: ModelManager
     public: bool = False
+    # Entries added at run time (models fine-tuned in the app), by task id.
+    extra_entries: Callable[[str], list[ModelEntry]] | None = None
 
     def task(self, task_id: str) -> Task:
         if task_id not in TASKS:
             raise UserError(f"Unknown task {task_id!r}.")
         return TASKS[task_id]
 
+    def entries(self, task_id: str) -> list[ModelEntry]:
+        """The models a task offers: models.yaml's, then those fine-tuned in the app."""
+        entries = self.config.entries(task_id)
+        if self.extra_entries is not None:
+            known = {entry.id for entry in entries}
+            entries += [entry for entry in self.extra_entries(task_id) if entry.id not in known]
+        return entries
+
     def model_choices(self, task_id: str) -> list[tuple[str, str]]:
         """(label, id) pairs for the model dropdown; models that need a download say so."""
         choices = []
-        for entry in self.config.entries(task_id):
+        for entry in self.entries(task_id):
             label = entry.display_name
             if entry.source == "package":
                 label += " · offline"
@@ -71,9 +81,16 @@ class Studio:
         return offline[0].id if offline else default_id
 
     def entry(self, task_id: str, model_id: str) -> ModelEntry:
+        """The entry a request names; a UserError for ids this task does not offer."""
         if not model_id:
             raise UserError("Pick a model first.")
-        return self.config.entry(task_id, model_id)
+        for entry in self.entries(task_id):
+            if entry.id == model_id:
+                return entry
+        raise UserError(
+            f"Model {model_id!r} is not offered for {task_id}; pick one from the model list "
+            "(models.yaml and the models fine-tuned here say which)."
+        )
 
     def run(
         self,

@@ -129,9 +129,14 @@ def test_bad_input_is_a_clear_error(client, tiny: SimpleNamespace, api_name: str
     assert "Traceback" not in str(caught.value)
 
 
-def test_unknown_model_id_is_refused(client) -> None:
-    with pytest.raises(AppError, match="not in the list of choices"):
-        client.predict(model="/etc", text="hello", top_k=1, api_name="/text_classification")
+@pytest.mark.parametrize("model", ["/etc", "gpt2", "../../tmp"])
+def test_unknown_model_id_is_refused(client, model: str) -> None:
+    with pytest.raises(AppError) as caught:
+        client.predict(model=model, text="hello", top_k=1, api_name="/text_classification")
+    assert str(caught.value) == (
+        f"Model {model!r} is not offered for text-classification; pick one from the model list "
+        "(models.yaml and the models fine-tuned here say which)."
+    )
 
 
 def test_huge_input_is_truncated_and_still_answered(client, tiny: SimpleNamespace) -> None:
