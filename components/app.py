@@ -46,15 +46,17 @@ def build_app(studio: Studio) -> gr.Blocks:
                     (task, module)
                     for task in available_tasks()
                     if task.modality == modality
-                    and studio.config.entries(task.id)
+                    and studio.entries(task.id)
                     and (module := tab_module(task)) is not None
                 ]
                 if not tasks:
                     continue
                 with gr.Tab(title, id=modality), gr.Tabs():
                     for task, module in tasks:
-                        with gr.Tab(task.title, id=task.id):
+                        with gr.Tab(task.title, id=task.id) as task_tab:
                             module.build(ctx)
+                        ui = ctx.task_uis[-1]
+                        task_tab.select(ui.refresh_models, outputs=ui.model, api_visibility="undocumented", queue=False)
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
     return demo
