@@ -56,7 +56,13 @@ def build_app(studio: Studio) -> gr.Blocks:
                         with gr.Tab(task.title, id=task.id) as task_tab:
                             module.build(ctx)
                         ui = ctx.task_uis[-1]
-                        task_tab.select(ui.refresh_models, outputs=ui.model, api_visibility="undocumented", queue=False)
+                        task_tab.select(
+                            ui.refresh_models,
+                            inputs=ui.model,
+                            outputs=ui.model,
+                            api_visibility="undocumented",
+                            queue=False,
+                        )
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
     return demo

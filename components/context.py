@@ -67,9 +67,9 @@ class TaskUI:
                 gr.Dropdown(list(DEVICES), value="auto", label="device", info="auto: GPU when there is one"),
             ]
 
-    def refresh_models(self) -> gr.Dropdown:
+    def refresh_models(self, current: str | None) -> gr.Dropdown:
         """The dropdown with current choices (models fine-tuned since the page was built)."""
-        return gr.Dropdown(choices=self.studio.model_choices(self.task.id))
+        return gr.Dropdown(choices=self.studio.model_choices(self.task.id), value=current)
 
     def run_button(self, label: str = "Run") -> gr.Button:
         self.button = gr.Button(label, variant="primary", elem_classes=["run-button"])

@@ -67,7 +67,8 @@ def test_sentence_similarity_in_the_browser(page: Page, artifacts: Path) -> None
     expect(table).to_contain_text("A man is eating a piece of bread.")
     rows = table.locator("tbody tr")
     expect(rows.first).to_contain_text("A man is eating a piece of bread.")
-    expect(visible(page, "canvas").first).to_be_visible()  # the bar plot is drawn
+    bars = visible(page, ".vega-embed svg.marks .role-mark path")  # the bar plot is drawn
+    expect(bars).to_have_count(2)
     page.screenshot(path=str(artifacts / "sentence-similarity.png"), full_page=True)
 
 
