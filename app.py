@@ -108,24 +108,22 @@ def main(argv: list[str] | None = None) -> None:
     studio = Studio(config, ModelManager(max_models=args.max_loaded_models), public=args.share)
     demo = build_app(studio)
     demo.queue(default_concurrency_limit=1)
-    try:
-        demo.launch(
-            server_name=args.host,
-            server_port=args.port,
-            share=args.share,
-            auth=auth or None,
-            css=CSS,
-            max_file_size="200mb",
-            footer_links=["api", "gradio", "settings"],
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=auth or None,
+        css=CSS,
+        max_file_size="200mb",
+        footer_links=["api", "gradio", "settings"],
+        prevent_thread_lock=True,
+    )
+    if args.share and not demo.share_url:
+        log.warning(
+            "No public link: --share needs internet access to fetch Gradio's tunnel. "
+            "The app is served locally only; deploy to Hugging Face Spaces for a public app."
         )
-    except Exception as exc:
-        if args.share and ("share" in str(exc).lower() or "frpc" in str(exc).lower()):
-            raise SystemExit(
-                "Could not create the public share link: it needs internet access to download Gradio's tunnel; "
-                "run without --share, or deploy to Hugging Face Spaces instead."
-            ) from None
-        raise
-
+    demo.block_thread()
 
 if __name__ == "__main__":
     sys.exit(main())
