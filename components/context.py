@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class TaskUI:
     settings: list[gr.Dropdown] = field(default_factory=list)
     raw: gr.JSON | None = None
     button: gr.Button | None = None
+    stop: gr.Button | None = None
+    event: Any = None  # the Run event (a streaming tab's Stop cancels it)
 
     def render_model_row(self) -> None:
         choices = self.studio.model_choices(self.task.id)
@@ -75,6 +78,11 @@ class TaskUI:
         self.button = gr.Button(label, variant="primary", elem_classes=["run-button"])
         return self.button
 
+    def stop_button(self, label: str = "Stop") -> gr.Button:
+        """A Stop button for a streaming task: cancels the run, which ends the adapter's work too."""
+        self.stop = gr.Button(label, variant="stop", elem_classes=["stop-button"])
+        return self.stop
+
     def raw_output(self) -> gr.JSON:
         self.raw = gr.JSON(label="Raw output", elem_classes=["raw-output"])
         return self.raw
@@ -85,18 +93,38 @@ class TaskUI:
         outputs: list[gr.components.Component],
         to_outputs: ToOutputs,
         examples: list[list[Any]] | None = None,
+        stream: bool = False,
+        submit: list[gr.components.Component] | None = None,
     ) -> None:
-        """Wire Run (API name = task id with _), add examples and the Show code panel."""
+        """Wire Run (API name = task id with _), add examples and the Show code panel.
+
+        stream=True (the adapter is a generator, see Studio.stream): outputs update as the
+        adapter yields, `to_outputs(output, details, inputs)` gets each update's raw output,
+        its details (live figures) and the request's inputs by name, and the Stop button
+        (ui.stop_button()) cancels the run. `submit`: textboxes whose Enter also runs it.
+        """
         assert self.model and self.button and self.raw, "render the run button and raw output first"
         names = input_names(self.task)
         if len(names) != len(inputs):
             raise ValueError(f"{self.task.id}: adapter takes {names}, the tab gives {len(inputs)} inputs")
-        self.button.click(
-            self._handler(names, to_outputs),
-            inputs=[self.model, *inputs, *self.settings],
-            outputs=[*outputs, self.raw],
-            api_name=self.task.api_name,
-        )
+        handler = self._stream_handler(names, to_outputs) if stream else self._handler(names, to_outputs)
+        if submit:
+            self.event = gr.on(
+                triggers=[self.button.click, *[box.submit for box in submit]],
+                fn=handler,
+                inputs=[self.model, *inputs, *self.settings],
+                outputs=[*outputs, self.raw],
+                api_name=self.task.api_name,
+            )
+        else:
+            self.event = self.button.click(
+                handler,
+                inputs=[self.model, *inputs, *self.settings],
+                outputs=[*outputs, self.raw],
+                api_name=self.task.api_name,
+            )
+        if self.stop is not None:
+            self.stop.click(None, cancels=[self.event], api_visibility="undocumented", queue=False)
         if examples:
             gr.Examples(examples=examples, inputs=inputs, label="Examples")
         with gr.Accordion("Show code", open=False):
@@ -150,6 +178,49 @@ class TaskUI:
         handler.__doc__ = f"Run {task.title} ({task.id}); the last output is the raw result as JSON."
         return handler
 
+    def _stream_handler(self, names: list[str], to_outputs: Callable[..., Sequence[Any]]) -> Callable[..., Any]:
+        """The Run handler of a streaming task: a generator with the same real signature.
+
+        Closing it (Stop, a closed browser tab) closes Studio.stream and so the adapter,
+        whose `finally` ends its work (for generation: a StoppingCriteria on a per-request event).
+        """
+        studio, task = self.studio, self.task
+
+        def handler(*args: Any) -> Iterator[tuple[Any, ...]]:
+            *values, progress = args
+            model_id, task_values, setting_values = values[0], values[1 : 1 + len(names)], values[1 + len(names) :]
+            inputs = dict(zip(names, task_values))
+            with shown_as_gr_error(task.title):
+                settings = settings_from(setting_values)
+                updates = studio.stream(
+                    task.id,
+                    model_id,
+                    inputs,
+                    settings,
+                    progress=lambda fraction, message: progress(fraction, desc=message),
+                )
+            try:
+                while True:
+                    with shown_as_gr_error(task.title):
+                        try:
+                            result = next(updates)
+                        except StopIteration:
+                            return
+                        shown = tuple(to_outputs(result.output, result.details, inputs))
+                    for notice in result.notices:
+                        gr.Warning(notice)
+                    yield (*shown, json_value(result.output))
+            finally:
+                updates.close()
+
+        handler.__signature__ = inspect.signature(self._handler(names, to_outputs))  # type: ignore[attr-defined]
+        handler.__name__ = task.api_name
+        handler.__doc__ = (
+            f"Run {task.title} ({task.id}), streaming: every output updates as it is produced; "
+            "the last output is the raw result as JSON."
+        )
+        return handler
+
     def _snippet(self, names: list[str]) -> Callable[..., str]:
         studio, task = self.studio, self.task
 
@@ -161,6 +232,11 @@ class TaskUI:
                 return f"# {exc}\n"
 
         return show_code
+
+
+def json_value(value: Any) -> Any:
+    """A raw output for gr.JSON, which would parse a plain string (e.g. a chat reply) as JSON text."""
+    return json.dumps(value) if isinstance(value, str) else value
 
 
 def settings_from(values: Sequence[Any]) -> ModelSettings:

@@ -122,6 +122,10 @@ def resolve_source(entry: ModelEntry) -> str:
             raise UserError(f"Model folder {entry.id} does not exist; fix its path in models.yaml.")
         return str(path)
     if entry.source == "package":
+        if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/gguf.py)
+            from studio.gguf import packaged_gguf_source
+
+            return packaged_gguf_source(entry)
         return str(package_path(entry))
     return entry.id
 
@@ -280,6 +284,10 @@ class ModelManager:
             progress(0.0, f"Loading {entry.display_name}…")
         started = time.perf_counter()
         try:
+            if entry.source == "package" and entry.gguf_file:
+                from studio.gguf import packaged_gguf_source
+
+                packaged_gguf_source(entry, progress)  # the one-time GGUF conversion, with progress
             loaded = load_model(entry, task, settings)
         except UserError:
             raise

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class RunResult:
 
     output: Any
     notices: list[str] = field(default_factory=list)
+    # Streaming adapters: figures shown beside the output (tokens, tokens/s...), per update.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def input_names(task: Task) -> list[str]:
@@ -109,7 +112,48 @@ class Studio:
         loaded = self.manager.get(entry, task, settings, progress)
         with collect_notices() as notices:
             output = adapter(loaded, **inputs)
+            if inspect.isgenerator(output):  # a streaming adapter: its last update is the result
+                last = collections.deque(output, maxlen=1)
+                output = getattr(last[0], "output", last[0]) if last else None
         return RunResult(output, list(notices))
+
+    def stream(
+        self,
+        task_id: str,
+        model_id: str,
+        inputs: dict[str, Any],
+        settings: ModelSettings,
+        progress: ProgressCallback | None = None,
+    ) -> Iterator[RunResult]:
+        """Like run, for adapters that are generators: one RunResult per update, the full result last.
+
+        A streaming adapter yields raw outputs, or objects with `.output` and `.details`
+        (studio.generation.Update). Closing this generator closes the adapter's, whose
+        `finally` stops its work (e.g. ends generate()).
+        """
+        task = self.task(task_id)
+        entry = self.entry(task_id, model_id)
+        adapter: Callable[..., Any] | None = task.adapter_function()
+        if adapter is None:
+            raise UserError(f"{task.title} is not available in this version of the app.")
+        loaded = self.manager.get(entry, task, settings, progress)
+        with collect_notices() as notices:
+            produced = adapter(loaded, **inputs)
+        if not inspect.isgenerator(produced):
+            yield RunResult(produced, list(notices))
+            return
+        try:
+            while True:
+                # Notices are collected per step: each next() may run in another worker thread.
+                with collect_notices() as notices:
+                    try:
+                        item = next(produced)
+                    except StopIteration:
+                        return
+                details = getattr(item, "details", None) or {}
+                yield RunResult(getattr(item, "output", item), list(notices), dict(details))
+        finally:
+            produced.close()
 
     def code(self, task_id: str, model_id: str, inputs: dict[str, Any], settings: ModelSettings) -> str:
         """The "Show code" snippet for the current inputs and settings."""

@@ -1,0 +1,122 @@
+"""Show code snippets for text generation and chat: tokenizer, model.generate, decode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.adapters.generate import chat_messages
+from studio.codegen import load_arguments
+from studio.config import ModelEntry
+from studio.generation import GenerationParams
+from studio.models import ModelSettings
+
+PARAMETER_NAMES = (
+    "strategy",
+    "max_new_tokens",
+    "num_beams",
+    "temperature",
+    "top_k",
+    "top_p",
+    "min_p",
+    "repetition_penalty",
+    "no_repeat_ngram_size",
+    "seed",
+    "early_stopping",
+    "length_penalty",
+    "num_return_sequences",
+)
+
+
+def _params(inputs: dict[str, Any]) -> GenerationParams:
+    return GenerationParams.checked(**{name: inputs[name] for name in PARAMETER_NAMES if inputs.get(name) is not None})
+
+
+def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], list[str]]:
+    """(imports, lines) that load `tokenizer` and `model` as the app does."""
+    load = load_arguments(entry, settings, for_pipeline=False)
+    device = [a for a in load if a.startswith("device=")]
+    load = [a for a in load if not a.startswith("device=")]
+    names = ["AutoModelForCausalLM", "AutoTokenizer"]
+    if settings.quantization != "none":
+        names.append("BitsAndBytesConfig")
+    imports = ["import torch", f"from transformers import {', '.join(names)}"]
+    revision = [a for a in load if a.startswith("revision=")]
+    if entry.source == "package" and entry.gguf_file:
+        packages = entry.package if isinstance(entry.package, list) else [entry.package]
+        imports = ["import tempfile", "from pathlib import Path", "", *imports, "", *[f"import {p}" for p in packages]]
+        lines = [
+            "# The GGUF file ships in chunks inside pip packages: join them once.",
+            f"gguf = Path(tempfile.gettempdir()) / {entry.gguf_file!r}",
+            "if not gguf.exists():",
+            '    with open(gguf, "wb") as out:',
+            f"        for package in ({', '.join(packages)}):",
+            "            out.write(package.chunk_path().read_bytes())",
+            "tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)",
+            "model = AutoModelForCausalLM.from_pretrained("
+            + ", ".join(["str(gguf.parent)", "gguf_file=gguf.name", *load])
+            + ")  # dequantizes: ~40 s",
+        ]
+    else:
+        source = repr(entry.id)
+        if entry.source == "package":
+            package = entry.package[0] if isinstance(entry.package, list) else entry.package
+            imports += ["", f"import {package}"]
+            source = f"str({package}.get_model_path())"
+        lines = [
+            f"model_id = {source}",
+            f"tokenizer = AutoTokenizer.from_pretrained({', '.join(['model_id', *revision])})",
+            f"model = AutoModelForCausalLM.from_pretrained({', '.join(['model_id', *load])})",
+        ]
+    if device:
+        lines.append(f"model = model.to({settings.device!r})")
+    return imports, lines
+
+
+def _generate_call(params: GenerationParams) -> list[str]:
+    arguments = ", ".join(f"{name}={value!r}" for name, value in params.generate_kwargs().items())
+    return [
+        f"torch.manual_seed({params.seed})  # same seed, same text",
+        "with torch.inference_mode():",
+        f"    output = model.generate(**batch, {arguments})",
+        'new_tokens = output[:, batch["input_ids"].shape[-1] :]  # the prompt is left out',
+    ]
+
+
+def text_generation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
+    params = _params(inputs)
+    prompt = str(inputs.get("prompt") or "").strip()
+    imports, load = _load_lines(entry, settings)
+    lines = [
+        *imports,
+        "",
+        *load,
+        "",
+        f"prompt = {prompt!r}",
+        'batch = tokenizer(prompt, return_tensors="pt").to(model.device)',
+        *_generate_call(params),
+        "texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)",
+        'result = [{"generated_text": text} for text in texts]',
+        "print(result)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def chat(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
+    params = _params(inputs)
+    message = str(inputs.get("message") or "").strip()
+    messages = chat_messages(message, inputs.get("history") or [], inputs.get("system_prompt"))
+    imports, load = _load_lines(entry, settings)
+    lines = [
+        *imports,
+        "",
+        *load,
+        "",
+        f"messages = {messages!r}",
+        "batch = tokenizer.apply_chat_template(",
+        '    messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"',
+        ").to(model.device)",
+        *_generate_call(params),
+        "result = tokenizer.decode(new_tokens[0], skip_special_tokens=True).strip()",
+        "print(result)",
+    ]
+    return "\n".join(lines) + "\n"
