@@ -164,7 +164,7 @@ class TaskUI:
                 shown = tuple(to_outputs(result.output))
             for notice in result.notices:
                 gr.Warning(notice)
-            return (*shown, result.output)
+            return event_values(shown, result.output)
 
         parameters = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
@@ -209,7 +209,7 @@ class TaskUI:
                         shown = tuple(to_outputs(result.output, result.details, inputs))
                     for notice in result.notices:
                         gr.Warning(notice)
-                    yield (*shown, json_value(result.output))
+                    yield event_values(shown, result.output)
             finally:
                 updates.close()
 
@@ -237,6 +237,13 @@ class TaskUI:
 def json_value(value: Any) -> Any:
     """A raw output for gr.JSON, which would parse a plain string (e.g. a chat reply) as JSON text."""
     return json.dumps(value) if isinstance(value, str) else value
+
+
+def event_values(shown: Sequence[Any], raw: Any) -> Any:
+    """What a handler returns: the shown values, then the raw output; a lone value unwrapped
+    (Gradio would otherwise take a 1-tuple as the value of a single output)."""
+    values = (*shown, json_value(raw))
+    return values if len(values) > 1 else values[0]
 
 
 def settings_from(values: Sequence[Any]) -> ModelSettings:

@@ -180,6 +180,7 @@ TASKS: dict[str, Task] = _rows(
         "multimodal",
         "Image captioning",
         "AutoModelForImageTextToText",
+        pipeline_task="image-text-to-text",  # transformers 5 redirects image-to-text here
         processor_class="AutoProcessor",
     ),
     Task(
@@ -194,6 +195,7 @@ TASKS: dict[str, Task] = _rows(
         "multimodal",
         "Image chat",
         "AutoModelForImageTextToText",
+        pipeline_task="image-text-to-text",
         processor_class="AutoProcessor",
     ),
 )

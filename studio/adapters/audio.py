@@ -1,0 +1,187 @@
+"""Audio tasks: speech recognition, audio classification and text to speech.
+
+Uploads and recordings are read by studio.media.load_audio (wav, flac, ogg, mp3 without
+ffmpeg; stereo mixed down; resampled to the model's rate) and handed to the pipelines as
+{"raw": samples, "sampling_rate": rate}, so the pipelines never need ffmpeg or torchaudio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from studio.adapters.common import limit_text, positive_int
+from studio.errors import UserError, notify
+from studio.media import load_audio
+
+# Speech longer than one window is transcribed in windows that overlap by STRIDE_SECONDS
+# on each side (the pipeline's chunk_length_s / stride_length_s); Whisper reads 30 s.
+CHUNK_SECONDS = 30.0
+STRIDE_SECONDS = 5.0
+TIMESTAMP_MODES = ("none", "segment", "word")
+WHISPER_TASKS = ("transcribe", "translate")
+AUTO_LANGUAGE = "auto"
+# Audio classifiers see one clip at once (memory grows with the square of its length).
+MAX_CLASSIFY_SECONDS = 60.0
+MAX_SPEECH_CHARS = 2_000
+
+
+def sampling_rate_of(loaded: Any) -> int:
+    """The rate the model's feature extractor expects."""
+    extractor = getattr(loaded.pipeline, "feature_extractor", None)
+    rate = getattr(extractor, "sampling_rate", None)
+    return int(rate) if rate else 16_000
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# ----------------------------------------------------------------- speech recognition
+def whisper_languages(generation_config: Any) -> list[str]:
+    """Language codes a multilingual Whisper knows (from generation_config.lang_to_id)."""
+    lang_to_id = getattr(generation_config, "lang_to_id", None) or {}
+    return [token.strip("<|>") for token in lang_to_id]
+
+
+def whisper_language(value: str, known: list[str], name: str) -> str:
+    """A language code ("de") from a code or an English name ("german"); a UserError if unknown."""
+    from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
+
+    text = value.strip().lower().strip("<|>")
+    code = TO_LANGUAGE_CODE.get(text, text)
+    if code not in known:
+        shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+        raise UserError(f"{value!r} is not a language {name} knows; pick auto or one of {shown}.")
+    return code
+
+
+def recognition_arguments(
+    loaded: Any, seconds: float, return_timestamps: str, language: str | None, task: str | None
+) -> dict[str, Any]:
+    """The pipeline call's keyword arguments for these choices (checked; UserError if impossible)."""
+    pipe, name = loaded.pipeline, loaded.entry.display_name
+    mode = str(return_timestamps or "none").strip().lower()
+    if mode not in TIMESTAMP_MODES:
+        raise UserError(f"return_timestamps must be one of {', '.join(TIMESTAMP_MODES)}; got {return_timestamps!r}.")
+    language = str(language or "").strip() or AUTO_LANGUAGE
+    task = str(task or "").strip().lower() or "transcribe"
+    if task not in WHISPER_TASKS:
+        raise UserError(f"task must be transcribe or translate; got {task!r}.")
+    kwargs: dict[str, Any] = {}
+    if pipe.type == "seq2seq_whisper":
+        if mode != "none":
+            kwargs["return_timestamps"] = True if mode == "segment" else "word"
+        generation_config = pipe.model.generation_config
+        generate: dict[str, Any] = {}
+        if getattr(generation_config, "is_multilingual", False):
+            if language.lower() != AUTO_LANGUAGE:
+                generate["language"] = whisper_language(language, whisper_languages(generation_config), name)
+            if generate or task != "transcribe":
+                generate["task"] = task
+        elif language.lower() != AUTO_LANGUAGE or task != "transcribe":
+            raise UserError(f"{name} is English-only; set language to auto and task to transcribe.")
+        if generate:
+            kwargs["generate_kwargs"] = generate
+    else:
+        if mode == "segment":
+            if pipe.type.startswith("ctc"):
+                raise UserError(f"{name} gives word timestamps, not segments; set return_timestamps to word or none.")
+            raise UserError(f"{name} cannot give timestamps; set return_timestamps to none.")
+        if mode == "word":
+            if not pipe.type.startswith("ctc"):
+                raise UserError(f"{name} cannot give timestamps; set return_timestamps to none.")
+            kwargs["return_timestamps"] = "word"
+        if language.lower() != AUTO_LANGUAGE or task != "transcribe":
+            notify("language and task apply to Whisper models only; they were ignored.")
+    if seconds > CHUNK_SECONDS:
+        kwargs.update(chunk_length_s=CHUNK_SECONDS, stride_length_s=STRIDE_SECONDS)
+        if pipe.type.startswith("seq2seq"):
+            kwargs["ignore_warning"] = True
+    return kwargs
+
+
+def automatic_speech_recognition(
+    loaded: Any,
+    audio: Any,
+    return_timestamps: str = "none",
+    language: str = AUTO_LANGUAGE,
+    task: str = "transcribe",
+) -> dict:
+    """{text, chunks?} as the speech-recognition pipeline returns it; long audio in strided windows.
+
+    return_timestamps: none, segment (Whisper) or word (Whisper and CTC models such as
+    wav2vec2). language ("auto" = detect) and task (transcribe | translate) are Whisper's.
+    """
+    rate = sampling_rate_of(loaded)
+    speech = load_audio(audio, rate)
+    kwargs = recognition_arguments(loaded, speech.seconds, return_timestamps, language, task)
+    result = loaded.pipeline({"raw": speech.samples, "sampling_rate": rate}, **kwargs)
+    output: dict[str, Any] = {"text": str(result["text"])}
+    if "return_timestamps" in kwargs:
+        output["chunks"] = [
+            {"text": str(chunk["text"]), "timestamp": [_seconds(t) for t in chunk["timestamp"]]}
+            for chunk in result.get("chunks", [])
+        ]
+    return output
+
+
+# --------------------------------------------------------------- audio classification
+def audio_classification(loaded: Any, audio: Any, top_k: int = 5) -> list[dict]:
+    """Scores for the top_k labels, as the audio-classification pipeline returns them."""
+    top_k = positive_int(top_k, "top_k", 1, 1_000)
+    rate = sampling_rate_of(loaded)
+    clip = load_audio(audio, rate)
+    samples = clip.samples
+    if clip.seconds > MAX_CLASSIFY_SECONDS:
+        notify(f"The audio is {clip.seconds:.0f} s long; only the first {MAX_CLASSIFY_SECONDS:.0f} s were classified.")
+        samples = samples[: int(MAX_CLASSIFY_SECONDS * rate)]
+    result = loaded.pipeline({"raw": samples, "sampling_rate": rate}, top_k=top_k)
+    return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
+
+
+# ----------------------------------------------------------------------- text to speech
+class Speech(dict):
+    """The raw output {sampling_rate, num_samples}; `.waveform` holds the samples for the player."""
+
+    waveform: np.ndarray
+
+
+def _check_pronounceable(loaded: Any, text: str) -> None:
+    """A UserError when the model's tokenizer keeps nothing of the text; a notice for skipped characters."""
+    tokenizer = loaded.tokenizer
+    if tokenizer is None or not callable(tokenizer):
+        return
+    ids = tokenizer(text)["input_ids"]
+    pad = getattr(tokenizer, "pad_token_id", None)
+    if not [i for i in ids if i != pad]:
+        raise UserError(
+            f"{loaded.entry.display_name} cannot pronounce any character of this text; "
+            "type text in the model's language and alphabet."
+        )
+    if hasattr(tokenizer, "normalize_text") and getattr(tokenizer, "normalize", False):  # VITS / MMS-TTS
+        vocab = tokenizer.get_vocab()
+        skipped = sorted({c for c in tokenizer.normalize_text(text) if c not in vocab and not c.isspace()})
+        if skipped:
+            shown = " ".join(skipped[:12]) + (" …" if len(skipped) > 12 else "")
+            notify(f"The model cannot pronounce these characters, so they were skipped: {shown}")
+
+
+def text_to_audio(loaded: Any, text: str) -> Speech:
+    """Speech for the text from the text-to-audio pipeline: {sampling_rate, num_samples}.
+
+    The samples themselves are in `.waveform` (mono float32), for the audio player.
+    """
+    text = limit_text(text, "some text to speak")
+    if len(text) > MAX_SPEECH_CHARS:
+        notify(f"The text is {len(text):,} characters long; only the first {MAX_SPEECH_CHARS:,} were spoken.")
+        text = text[:MAX_SPEECH_CHARS]
+    _check_pronounceable(loaded, text)
+    result = loaded.pipeline(text)
+    waveform = np.asarray(result["audio"], dtype=np.float32)
+    if waveform.ndim > 1:  # (1, samples) or (channels, samples)
+        waveform = waveform.reshape(-1) if 1 in waveform.shape else waveform.mean(axis=0)
+    speech = Speech(sampling_rate=int(result["sampling_rate"]), num_samples=int(waveform.shape[-1]))
+    speech.waveform = waveform
+    return speech
