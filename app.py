@@ -104,9 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     from components.app import CSS, build_app
     from studio.models import ModelManager
     from studio.studio import Studio
+    from studio.training.jobs import JobManager
 
-    studio = Studio(config, ModelManager(max_models=args.max_loaded_models), public=args.share)
-    demo = build_app(studio)
+    jobs = JobManager(args.runs_dir, config, public=args.share)
+    studio = Studio(
+        config, ModelManager(max_models=args.max_loaded_models), public=args.share, extra_entries=jobs.model_entries
+    )
+    demo = build_app(studio, jobs)
     demo.queue(default_concurrency_limit=1)
     demo.launch(
         server_name=args.host,

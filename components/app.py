@@ -7,10 +7,11 @@ import logging
 
 import gradio as gr
 
-from components import loaded_models
+from components import finetune, loaded_models
 from components.context import TabContext
 from studio.studio import Studio
 from studio.tasks import MODALITY_TITLES, Task, available_tasks
+from studio.training.jobs import JobManager
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ def tab_module(task: Task) -> object | None:
         return None
 
 
-def build_app(studio: Studio) -> gr.Blocks:
-    """The whole page; tasks without an adapter, tab or models.yaml entry are left out."""
+def build_app(studio: Studio, jobs: JobManager | None = None) -> gr.Blocks:
+    """The whole page; tasks without an adapter, tab or models.yaml entry are left out.
+
+    With a JobManager (fine-tuning runs), the Fine-tune tab is added."""
     ctx = TabContext(studio)
     with gr.Blocks(title="Transformers Studio") as demo:
         gr.Markdown(INTRO)
@@ -63,6 +66,9 @@ def build_app(studio: Studio) -> gr.Blocks:
                             api_visibility="undocumented",
                             queue=False,
                         )
+            if jobs is not None:
+                with gr.Tab("Fine-tune", id="fine-tune"):
+                    finetune.build(jobs, demo)
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
     return demo

@@ -1,0 +1,285 @@
+"""Training data: read CSV/TSV/JSON/JSONL or a bundled sample with `datasets`, map columns,
+discover labels with their counts, validate with one clear message, and tokenize (with NER
+labels aligned to sub-words)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.errors import UserError
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"}
+TRAINING_TASKS = ("text-classification", "token-classification")
+IGNORE_INDEX = -100  # label of sub-words and special tokens: not scored by the loss
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A dataset bundled in data/ (written for this project)."""
+
+    name: str
+    task: str
+    train: Path
+    test: Path
+    text_column: str
+    label_column: str
+    description: str
+
+
+SAMPLES: dict[str, Sample] = {
+    "sentiment": Sample(
+        "sentiment",
+        "text-classification",
+        DATA_DIR / "sentiment" / "train.csv",
+        DATA_DIR / "sentiment" / "test.csv",
+        "text",
+        "label",
+        "English sentences, positive / negative (840 train, 192 test)",
+    ),
+    "ner": Sample(
+        "ner",
+        "token-classification",
+        DATA_DIR / "ner" / "train.jsonl",
+        DATA_DIR / "ner" / "test.jsonl",
+        "tokens",
+        "ner_tags",
+        "English named entities PER / LOC / ORG in IOB2 (205 train, 50 test sentences)",
+    ),
+}
+
+
+@dataclass
+class DataSummary:
+    """What a data file holds: its columns, a guess at the mapping, and the labels with counts."""
+
+    rows: int
+    columns: list[str]
+    text_column: str | None
+    label_column: str | None
+    label_counts: dict[str, int] = field(default_factory=dict)
+
+
+def sample(name: str) -> Sample:
+    if name not in SAMPLES:
+        raise UserError(f"There is no bundled dataset {name!r}; pick one of {', '.join(SAMPLES)}.")
+    return SAMPLES[name]
+
+
+def check_encoding(path: Path) -> None:
+    """A UserError when the file is not UTF-8 text (the one encoding the readers accept)."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise UserError(f"{path.name} is empty; upload a file with a header row and some data.")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path.name} is not UTF-8 text (unreadable byte at position {exc.start}); "
+            "save it as UTF-8 and upload it again."
+        ) from None
+
+
+def read_table(path: str | Path) -> Any:
+    """The file as a `datasets.Dataset` (CSV, TSV, JSON list or JSON lines)."""
+    import datasets
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UserError(f"{path.name}: upload a .csv, .tsv, .json or .jsonl file (got {suffix or 'no extension'}).")
+    check_encoding(path)
+    kwargs: dict[str, Any] = {"delimiter": "\t"} if suffix == ".tsv" else {}
+    datasets.disable_progress_bars()
+    try:
+        table = datasets.load_dataset(FORMATS[suffix], data_files=str(path), split="train", **kwargs)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"{path.name} could not be read as {suffix[1:].upper()} ({reason}); check its format."
+        ) from None
+    if len(table) == 0 or not table.column_names:
+        raise UserError(f"{path.name} has no rows; upload a file with a header row and some data.")
+    return table
+
+
+def guess_columns(columns: list[str], task: str) -> tuple[str | None, str | None]:
+    """The likely text and label columns, by name."""
+    lowered = {column.lower(): column for column in columns}
+    text_names = ["tokens", "words", "text", "sentence"] if task == "token-classification" else []
+    text_names += ["text", "sentence", "content", "review", "review_text", "document", "tokens", "words"]
+    label_names = ["ner_tags", "tags", "labels", "label"] if task == "token-classification" else []
+    label_names += ["label", "labels", "sentiment", "category", "class", "target", "ner_tags", "tags"]
+    text = next((lowered[name] for name in text_names if name in lowered), None)
+    label = next((lowered[name] for name in label_names if name in lowered and lowered[name] != text), None)
+    if text is None:
+        text = next((c for c in columns if c != label), None)
+    if label is None:
+        label = next((c for c in columns if c != text), None)
+    return text, label
+
+
+def as_tokens(value: Any) -> list[str]:
+    """A token-classification text cell: a list of words, or a string split on spaces."""
+    if isinstance(value, list):
+        return [str(token) for token in value]
+    return str(value or "").split()
+
+
+def as_tags(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(tag) for tag in value]
+    return str(value or "").split()
+
+
+def label_counts(table: Any, task: str, label_column: str) -> dict[str, int]:
+    """Every label with how often it occurs (per row, or per token for NER), most common first."""
+    counts: Counter[str] = Counter()
+    for value in table[label_column]:
+        if task == "token-classification":
+            counts.update(as_tags(value))
+        elif value is not None and str(value).strip():
+            counts[str(value).strip()] += 1
+    return dict(counts.most_common())
+
+
+def summarize(path: str | Path, task: str) -> DataSummary:
+    """Columns, the guessed mapping and label counts of an uploaded file (for the UI)."""
+    table = read_table(path)
+    text, label = guess_columns(table.column_names, task)
+    counts = label_counts(table, task, label) if label else {}
+    return DataSummary(len(table), list(table.column_names), text, label, counts)
+
+
+def problems(table: Any, task: str, text_column: str, label_column: str) -> list[str]:
+    """Everything wrong with the data for this task and mapping (empty when it can train)."""
+    found: list[str] = []
+    columns = list(table.column_names)
+    missing = [name for name in (text_column, label_column) if not name or name not in columns]
+    if missing:
+        names = ", ".join(repr(name or "") for name in missing)
+        found.append(f"column {names} is missing (the file has: {', '.join(columns)})")
+        return found
+    if text_column == label_column:
+        found.append("the text and label columns are the same column; pick two different ones")
+        return found
+    empty_text, empty_label, mismatched = [], [], []
+    for row, (text, label) in enumerate(zip(table[text_column], table[label_column]), start=1):
+        if task == "token-classification":
+            tokens, tags = as_tokens(text), as_tags(label)
+            if not tokens:
+                empty_text.append(row)
+            elif len(tokens) != len(tags):
+                mismatched.append(row)
+        else:
+            if text is None or not str(text).strip():
+                empty_text.append(row)
+            if label is None or not str(label).strip():
+                empty_label.append(row)
+    for rows, what in (
+        (empty_text, f"an empty {text_column!r}"),
+        (empty_label, f"an empty {label_column!r}"),
+        (mismatched, "a different number of tokens and tags"),
+    ):
+        if rows:
+            shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+            found.append(f"{len(rows)} row{'s' if len(rows) > 1 else ''} with {what} (row {shown})")
+    counts = label_counts(table, task, label_column)
+    if len(counts) < 2:
+        only = f" ({next(iter(counts))!r})" if counts else ""
+        found.append(f"only one label{only}: a classifier needs at least two")
+    return found
+
+
+def validate(table: Any, task: str, text_column: str, label_column: str, name: str = "The data") -> None:
+    """A UserError listing every problem at once, or nothing."""
+    found = problems(table, task, text_column, label_column)
+    if found:
+        raise UserError(f"{name} cannot be used for training: {'; '.join(found)}.")
+
+
+def ordered_labels(counts: dict[str, int], task: str) -> list[str]:
+    """Label names in id order: sorted, with "O" first for NER."""
+    names = sorted(counts)
+    if task == "token-classification" and "O" in names:
+        names.remove("O")
+        names.insert(0, "O")
+    return names
+
+
+def load_splits(data: dict[str, Any], task: str, text_column: str, label_column: str, seed: int) -> tuple[Any, Any]:
+    """(train, eval) datasets for a run's data section: a bundled sample or a file in the run dir.
+
+    A single uploaded file is split 85/15 (seeded) so each epoch can be evaluated.
+    """
+    if data.get("sample"):
+        chosen = sample(data["sample"])
+        train, test = read_table(chosen.train), read_table(chosen.test)
+    else:
+        table = read_table(data["train_file"])
+        validate(table, task, text_column, label_column, Path(data["train_file"]).name)
+        if len(table) < 10:
+            return table, table
+        split = table.train_test_split(test_size=0.15, seed=seed)
+        train, test = split["train"], split["test"]
+    return train, test
+
+
+def tokenize(
+    table: Any, tokenizer: Any, task: str, text_column: str, label_column: str, label2id: dict, max_length: int
+):
+    """Token ids and labels; for NER the first sub-word of each word gets the word's tag, the rest -100."""
+    if task == "token-classification":
+
+        def encode(batch: dict[str, list]) -> dict[str, list]:
+            words = [as_tokens(value) for value in batch[text_column]]
+            encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+            encoded["labels"] = [
+                align_labels(encoded.word_ids(index), [label2id.get(tag, 0) for tag in as_tags(tags)])
+                for index, tags in enumerate(batch[label_column])
+            ]
+            return encoded
+
+    else:
+
+        def encode(batch: dict[str, list]) -> dict[str, list]:
+            texts = [str(value or "") for value in batch[text_column]]
+            encoded = tokenizer(texts, truncation=True, max_length=max_length)
+            encoded["labels"] = [label2id[str(label).strip()] for label in batch[label_column]]
+            return encoded
+
+    table = table.filter(lambda row: _usable(row, task, text_column, label_column, label2id))
+    return table.map(encode, batched=True, remove_columns=list(table.column_names))
+
+
+def _usable(row: dict, task: str, text_column: str, label_column: str, label2id: dict) -> bool:
+    if task == "token-classification":
+        tokens = as_tokens(row[text_column])
+        return bool(tokens) and len(tokens) == len(as_tags(row[label_column]))
+    text, label = row[text_column], row[label_column]
+    return text is not None and str(text).strip() != "" and str(label).strip() in label2id
+
+
+def align_labels(word_ids: list[int | None], word_labels: list[int]) -> list[int]:
+    """Per-token labels: the word's label on its first sub-word, -100 on the others and on special tokens."""
+    aligned, previous = [], None
+    for word in word_ids:
+        if word is None or word == previous:
+            aligned.append(IGNORE_INDEX)
+        else:
+            aligned.append(word_labels[word])
+        previous = word
+    return aligned
+
+
+def save_upload(source: str | Path, run_dir: Path) -> Path:
+    """Copy an uploaded file into the run dir so the run never depends on a temp file."""
+    source = Path(source)
+    target_dir = run_dir / "data"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"train{source.suffix.lower()}"
+    target.write_bytes(source.read_bytes())
+    return target

@@ -1,0 +1,85 @@
+"""The Fine-tune tab in Chromium: upload a CSV, train, watch the loss plot grow, reload, stop, see the run listed."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+from playwright.sync_api import Page, expect
+
+from studio.training import data as training_data
+
+
+def loss_path_length(page: Page) -> int:
+    """Length of the drawn loss line's SVG path (grows as points are added)."""
+    paths = page.locator(".loss-plot svg.marks .role-mark path").locator("visible=true")
+    return max((len(paths.nth(i).get_attribute("d") or "") for i in range(paths.count())), default=0)
+
+
+def open_finetune(page: Page) -> None:
+    page.get_by_role("tab", name="Fine-tune", exact=True).click()
+
+
+def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp_path: Path, artifacts: Path) -> None:
+    with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))[:400]
+    upload = tmp_path / "my-reviews.csv"
+    with open(upload, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows([row["text"], row["label"]] for row in rows)
+
+    open_finetune(page)
+    page.locator("input[type=file][accept*=jsonl]").set_input_files(str(upload))
+    expect(page.get_by_label("Text column")).to_have_value("review")
+    expect(page.get_by_label("Label column")).to_have_value("sentiment")
+    labels_table = page.get_by_role("grid", name="Labels found")
+    for label, count in Counter(row["label"] for row in rows).items():
+        expect(labels_table.get_by_role("row").filter(has_text=label)).to_contain_text(str(count))
+    base = page.get_by_label("Base model")
+    base.fill(tiny.text_classifier)
+    base.press("Enter")
+    page.get_by_role("button", name="Hyperparameters").click()
+    epochs = page.get_by_label("num_train_epochs")
+    epochs.fill("5")
+    epochs.press("Tab")
+    batch = page.get_by_label("per_device_train_batch_size")
+    batch.fill("4")
+    batch.press("Tab")
+    page.get_by_role("button", name="Show command").click()
+    expect(page.locator(".cm-content").filter(has_text="studio.training.worker")).to_contain_text(
+        '"text_column": "review"'
+    )
+    page.get_by_role("button", name="Train", exact=True).click()
+
+    run_box = page.locator(".run-id textarea, .run-id input").first
+    expect(run_box).not_to_have_value("")
+    run_id = run_box.input_value()
+    expect(page.locator(".block.train-status")).to_contain_text("running")
+    expect(page.locator(".loss-plot svg.marks .role-mark path").first).to_be_attached()
+    first = loss_path_length(page)
+    page.wait_for_function(
+        "n => { const p = [...document.querySelectorAll('.loss-plot svg.marks .role-mark path')];"
+        " return p.some(x => (x.getAttribute('d') || '').length > n); }",
+        arg=first,
+        timeout=120_000,
+    )
+    assert loss_path_length(page) > first
+    expect(page.locator(".log-tail textarea")).to_have_value(re.compile(r"step \d+/425: loss"))
+    page.screenshot(path=str(artifacts / "finetune-training.png"), full_page=True)
+
+    page.reload()  # a reloaded page re-attaches to the running job
+    open_finetune(page)
+    expect(page.locator(".run-id textarea, .run-id input").first).to_have_value(run_id)
+    expect(page.locator(".block.train-status")).to_contain_text("running")
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.locator(".block.train-status")).to_contain_text("stopped", timeout=60_000)
+    page.get_by_role("button", name="Refresh runs").click()
+    listed = page.locator(".runs-table tr").filter(has_text=run_id)
+    expect(listed).to_contain_text("stopped")
+    expect(listed).to_contain_text("my-reviews.csv")
+    page.screenshot(path=str(artifacts / "finetune-stopped.png"), full_page=True)
