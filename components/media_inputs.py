@@ -15,6 +15,10 @@ import gradio as gr
 class ImageFile(gr.Image):
     """gr.Image(type="filepath") that does not decode the upload (studio.media does)."""
 
+    # Rendered by the frontend's Image component: without this the page looks for an
+    # unknown "imagefile" component and draws nothing.
+    is_template = True
+
     def preprocess(self, payload: Any) -> str | None:
         if payload is None:
             return None

@@ -1,0 +1,32 @@
+"""Vision > Depth estimation: the depth map as a colour image beside the photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from components.context import TabContext
+from components.media_inputs import image_input
+from studio.adapters.vision import visual_of
+
+IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
+EXAMPLES = [[str(IMAGES / "coffee.jpg")], [str(IMAGES / "cat.jpg")], [str(IMAGES / "rocket.jpg")]]
+
+
+def build(ctx: TabContext) -> None:
+    ui = ctx.task_ui("depth-estimation")
+    with gr.Row():
+        with gr.Column():
+            image = image_input(elem_classes=["image-upload"])
+            ui.run_button("Estimate depth")
+        with gr.Column():
+            depth = gr.Image(
+                label="Depth map (bright = larger value: nearer for relative-depth models)",
+                type="numpy",
+                format="png",
+                interactive=False,
+                elem_classes=["depth-map"],
+            )
+            ui.raw_output()
+    ui.finish(inputs=[image], outputs=[depth], to_outputs=lambda result: [visual_of(result)], examples=EXAMPLES)
