@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +108,7 @@ class TaskUI:
         names = input_names(self.task)
         if len(names) != len(inputs):
             raise ValueError(f"{self.task.id}: adapter takes {names}, the tab gives {len(inputs)} inputs")
-        handler = self._stream_handler(names, to_outputs) if stream else self._handler(names, to_outputs)
+        handler = on_zero_gpu(self._stream_handler(names, to_outputs) if stream else self._handler(names, to_outputs))
         if submit:
             self.event = gr.on(
                 triggers=[self.button.click, *[box.submit for box in submit]],
@@ -237,6 +238,19 @@ class TaskUI:
 def json_value(value: Any) -> Any:
     """A raw output for gr.JSON, which would parse a plain string (e.g. a chat reply) as JSON text."""
     return json.dumps(value) if isinstance(value, str) else value
+
+
+def on_zero_gpu(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """@spaces.GPU on a Hugging Face ZeroGPU Space (a GPU is attached per call); unchanged elsewhere."""
+    if not os.environ.get("SPACES_ZERO_GPU"):
+        return handler
+    try:
+        import spaces
+    except ImportError:
+        return handler
+    wrapped = spaces.GPU(handler)
+    wrapped.__signature__ = inspect.signature(handler)  # keep the API's parameter names
+    return wrapped
 
 
 def event_values(shown: Sequence[Any], raw: Any) -> Any:

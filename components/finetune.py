@@ -65,15 +65,18 @@ def with_signature(function: Any, parameters: list[tuple[str, Any]], name: str) 
     return function
 
 
-def loss_frame(metrics: list[dict[str, Any]]) -> pd.DataFrame:
-    """Train and eval loss by step, long format for gr.LinePlot."""
+def loss_frame(metrics: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """Train and eval loss by step, long format for gr.LinePlot; None while there is none yet
+    (Gradio 6 never draws a coloured LinePlot whose value was once an empty frame)."""
     rows = [
         {"step": record["step"], "value": float(record[key]), "series": series}
         for record in metrics
         for key, series in PLOT_SERIES.items()
         if isinstance(record.get(key), int | float)
     ]
-    # explicit dtypes: an empty or object column makes the plot treat the axis as categories
+    if not rows:
+        return None
+    # explicit dtypes: an object column makes the plot treat the axis as categories
     return pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": "int64", "value": "float64"})
 
 
@@ -202,7 +205,7 @@ def build(jobs: JobManager, demo: gr.Blocks) -> None:
                 progress_html({"step": 0, "max_steps": 0, "epoch": 0.0, "status": "", "eta_seconds": None})
             )
             plot = gr.LinePlot(
-                loss_frame([]),
+                None,
                 x="step",
                 y="value",
                 color="series",

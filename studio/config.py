@@ -13,7 +13,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from studio.errors import UserError
 from studio.tasks import TASKS
 
 DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "models.yaml"
@@ -121,27 +120,9 @@ class StudioConfig(BaseModel):
         task_models = self.tasks.get(task_id)
         return list(task_models.models) if task_models else []
 
-    def entry(self, task_id: str, model_id: str) -> ModelEntry:
-        """The entry a request names; a UserError for ids models.yaml does not offer."""
-        for entry in self.entries(task_id):
-            if entry.id == model_id:
-                return entry
-        raise UserError(
-            f"Model {model_id!r} is not offered for {task_id}; pick one from the model list "
-            "(models.yaml says which models each task offers)."
-        )
-
     def default_id(self, task_id: str) -> str | None:
         task_models = self.tasks.get(task_id)
         return task_models.default_id if task_models else None
-
-    def with_entry(self, task_id: str, entry: ModelEntry) -> StudioConfig:
-        """A copy with one more entry (used for models fine-tuned in the app)."""
-        tasks = dict(self.tasks)
-        current = tasks.get(task_id)
-        models = [m for m in (current.models if current else []) if m.id != entry.id] + [entry]
-        tasks[task_id] = TaskModels(default=current.default if current else None, models=models)
-        return StudioConfig(tasks=tasks)
 
 
 def _place(loc: tuple[Any, ...], data: dict[str, Any]) -> str:

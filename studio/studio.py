@@ -11,7 +11,7 @@ from typing import Any
 
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices
-from studio.models import ModelManager, ModelSettings, ProgressCallback, is_cached
+from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
 from studio.tasks import TASKS, Task
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,17 @@ class Studio:
             "(models.yaml and the models fine-tuned here say which)."
         )
 
+    def _prepare(
+        self, task_id: str, model_id: str, settings: ModelSettings, progress: ProgressCallback | None
+    ) -> tuple[Callable[..., Any], LoadedModel]:
+        """The task's adapter and the loaded model a request names (loading it if needed)."""
+        task = self.task(task_id)
+        entry = self.entry(task_id, model_id)
+        adapter = task.adapter_function()
+        if adapter is None:
+            raise UserError(f"{task.title} is not available in this version of the app.")
+        return adapter, self.manager.get(entry, task, settings, progress)
+
     def run(
         self,
         task_id: str,
@@ -104,12 +115,7 @@ class Studio:
         progress: ProgressCallback | None = None,
     ) -> RunResult:
         """Load (or reuse) the model and run the task's adapter on the inputs."""
-        task = self.task(task_id)
-        entry = self.entry(task_id, model_id)
-        adapter: Callable[..., Any] | None = task.adapter_function()
-        if adapter is None:
-            raise UserError(f"{task.title} is not available in this version of the app.")
-        loaded = self.manager.get(entry, task, settings, progress)
+        adapter, loaded = self._prepare(task_id, model_id, settings, progress)
         with collect_notices() as notices:
             output = adapter(loaded, **inputs)
             if inspect.isgenerator(output):  # a streaming adapter: its last update is the result
@@ -131,12 +137,7 @@ class Studio:
         (studio.generation.Update). Closing this generator closes the adapter's, whose
         `finally` stops its work (e.g. ends generate()).
         """
-        task = self.task(task_id)
-        entry = self.entry(task_id, model_id)
-        adapter: Callable[..., Any] | None = task.adapter_function()
-        if adapter is None:
-            raise UserError(f"{task.title} is not available in this version of the app.")
-        loaded = self.manager.get(entry, task, settings, progress)
+        adapter, loaded = self._prepare(task_id, model_id, settings, progress)
         with collect_notices() as notices:
             produced = adapter(loaded, **inputs)
         if not inspect.isgenerator(produced):

@@ -13,6 +13,7 @@ from pytest import approx
 from studio.config import load_config
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
+from tests.helpers import run_snippet
 
 
 def mean_pooled_similarity(model_path: str, source: str, sentences: list[str]) -> list[float]:
@@ -65,12 +66,8 @@ def test_show_code_snippet_reproduces_the_app(
     client, tiny: SimpleNamespace, models_yaml: Path, task: str, model_name: str, inputs: dict
 ) -> None:
     model = getattr(tiny, model_name)
-    studio = Studio(load_config(models_yaml), ModelManager())
-    code = studio.code(task, model, inputs, ModelSettings())
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
+    _, snippet_result = run_snippet(models_yaml, task, model, inputs)
     raw = client.predict(model=model, **inputs, api_name=f"/{task.replace('-', '_')}")[-1]
-    snippet_result = namespace["result"]
     assert [list(item) for item in snippet_result] == [list(item) for item in raw]
     first_key = next(iter(raw[0]))
     assert [item[first_key] for item in snippet_result] == [item[first_key] for item in raw]

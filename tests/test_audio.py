@@ -15,9 +15,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from pytest import approx
 
-from studio.config import load_config
-from studio.models import ModelManager, ModelSettings
-from studio.studio import Studio
+from tests.helpers import run_snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEECH = ROOT / "examples" / "audio" / "quick_brown_fox.wav"
@@ -188,12 +186,10 @@ def test_show_code_snippet_reproduces_the_app(
     model = getattr(tiny, model_name)
     if task != "text-to-audio":
         inputs = {"audio": str(SPEECH), **inputs}
-    code = Studio(load_config(models_yaml), ModelManager()).code(task, model, inputs, ModelSettings())
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
+    _, snippet_result = run_snippet(models_yaml, task, model, inputs)
     sent = {key: handle_file(value) if key == "audio" else value for key, value in inputs.items()}
     raw = client.predict(model=model, **sent, api_name=f"/{task.replace('-', '_')}")[-1]
-    result = as_json(namespace["result"])
+    result = as_json(snippet_result)
     if task == "automatic-speech-recognition":
         same_transcript(raw, result)
     elif task == "audio-classification":

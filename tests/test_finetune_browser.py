@@ -60,6 +60,7 @@ def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp
     run_id = run_box.input_value()
     expect(page.locator(".block.train-status")).to_contain_text("running")
     expect(page.locator(".loss-plot svg.marks .role-mark path").first).to_be_attached()
+    expect(page.locator(".loss-plot")).to_contain_text("train loss")  # the legend: the line is coloured and drawn
     first = loss_path_length(page)
     page.wait_for_function(
         "n => { const p = [...document.querySelectorAll('.loss-plot svg.marks .role-mark path')];"

@@ -17,6 +17,7 @@ from studio.errors import UserError
 from studio.generation import THREAD_NAME
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
+from tests.helpers import run_snippet
 
 PROMPT = "the weather today is"
 
@@ -305,12 +306,9 @@ def test_show_code_snippet_reproduces_the_app(
     client, tiny: SimpleNamespace, models_yaml: Path, task: str, model_name: str, inputs: dict
 ) -> None:
     model = getattr(tiny, model_name)
-    studio = Studio(load_config(models_yaml), ModelManager())
-    code = studio.code(task, model, inputs, ModelSettings())
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
+    _, snippet_result = run_snippet(models_yaml, task, model, inputs)
     raw = client.predict(model=model, **inputs, api_name=f"/{task.replace('-', '_')}")[-1]
-    assert namespace["result"] == raw
+    assert snippet_result == raw
 
 
 def test_show_code_for_the_packaged_gemma_joins_the_chunks() -> None:

@@ -13,9 +13,10 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 from pytest import approx
 
-from studio.config import load_config, parse_config
+from studio.config import parse_config
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
+from tests.helpers import run_snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT = ROOT / "examples" / "images" / "cat.jpg"
@@ -216,12 +217,10 @@ def test_show_code_snippet_reproduces_the_app(
     client, tiny: SimpleNamespace, models_yaml: Path, task: str, model_name: str, inputs: dict
 ) -> None:
     model = getattr(tiny, model_name)
-    code = Studio(load_config(models_yaml), ModelManager()).code(task, model, inputs, ModelSettings())
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
+    _, snippet_result = run_snippet(models_yaml, task, model, inputs)
     sent = {key: handle_file(value) if key == "image" else value for key, value in inputs.items()}
     raw = client.predict(model=model, **sent, api_name=f"/{task.replace('-', '_')}")[-1]
-    result = namespace["result"]
+    result = snippet_result
     if task == "visual-question-answering":
         assert [item["answer"] for item in raw] == [item["answer"] for item in result]
         assert [item["score"] for item in raw] == approx([item["score"] for item in result], abs=1e-6)

@@ -21,6 +21,7 @@ from pytest import approx
 from studio.config import load_config
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
+from tests.helpers import run_snippet
 
 NER_TEXT = "John Zurichson went to Paris to work for Google in Berlin."
 QA_CONTEXT = "John lives in Paris and works for Google. Mary lives in London and works at the bank."
@@ -396,18 +397,16 @@ def test_show_code_snippet_reproduces_the_app(
     client, tiny: SimpleNamespace, models_yaml: Path, task: str, model_name: str, inputs: dict
 ) -> None:
     model = getattr(tiny, model_name)
-    code = Studio(load_config(models_yaml), ModelManager()).code(task, model, inputs, ModelSettings())
+    code, snippet_result = run_snippet(models_yaml, task, model, inputs)
     assert "pipeline(" in code or "from_pretrained" in code
     if task in {"question-answering", "summarization", "translation"}:
         assert "pipeline(" not in code  # these pipelines are gone in transformers 5: model classes
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
     raw = call(client, task.replace("-", "_"), model=model, **inputs)
     if isinstance(raw, dict):
-        assert namespace["result"]["labels"] == raw["labels"]
-        assert namespace["result"]["scores"] == approx(raw["scores"], abs=1e-6)
+        assert snippet_result["labels"] == raw["labels"]
+        assert snippet_result["scores"] == approx(raw["scores"], abs=1e-6)
     else:
-        assert_same_items(namespace["result"], raw, tolerance=1e-6)
+        assert_same_items(snippet_result, raw, tolerance=1e-6)
 
 
 # ------------------------------------------------------------------------ notices and errors

@@ -16,6 +16,7 @@ from pytest import approx
 from studio.config import load_config
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
+from tests.helpers import run_snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "examples" / "images"
@@ -145,14 +146,6 @@ SNIPPET_CASES = [
     ("depth-estimation", "dpt", {}),
     ("zero-shot-image-classification", "clip", {"candidate_labels": "a cat, a car", "hypothesis_template": "{}"}),
 ]
-
-
-def run_snippet(models_yaml: Path, task: str, model: str, inputs: dict) -> tuple[str, object]:
-    studio = Studio(load_config(models_yaml), ModelManager())
-    code = studio.code(task, model, inputs, ModelSettings())
-    namespace: dict = {}
-    exec(compile(code, f"<show code {task}>", "exec"), namespace)
-    return code, namespace["result"]
 
 
 def assert_same_raw(got: object, raw: object) -> None:
