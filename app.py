@@ -129,5 +129,6 @@ def main(argv: list[str] | None = None) -> None:
         )
     demo.block_thread()
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,7 +33,8 @@ def load(split):
                 assert tag in TAGS, f"{where}: unknown tag {tag!r}"
                 if tag.startswith("I-"):
                     assert prev[2:] == tag[2:] and prev != "O", (
-                        f"{where}: {tag} at token {i} ({toks[i]!r}) follows {prev}")
+                        f"{where}: {tag} at token {i} ({toks[i]!r}) follows {prev}"
+                    )
                 prev = tag
             rows.append((toks, tags))
     return rows

@@ -75,8 +75,7 @@ def main():
     print(f"max test/train Jaccard: {worst[0]:.2f} ({worst[1]!r} ~ {worst[2]!r})")
 
     lengths = [len(r["text"].split()) for r in train + test]
-    print(f"words per sentence: min {min(lengths)}, max {max(lengths)}, "
-          f"mean {sum(lengths) / len(lengths):.1f}")
+    print(f"words per sentence: min {min(lengths)}, max {max(lengths)}, mean {sum(lengths) / len(lengths):.1f}")
     print("OK")
 
 
