@@ -113,6 +113,7 @@ def test_visual_question_answering_in_the_browser(page: Page, tiny: SimpleNamesp
 def test_image_chat_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
     open_task(page, "Multimodal", "Image chat")
     upload(page, "chat-image", IMAGES / "astronaut.jpg")
+    page.get_by_label("number input for max_new_tokens").locator("visible=true").fill("32")
     message = page.get_by_label("Message", exact=True)
     message.fill("What is this person wearing?")
     message.press("Enter")
@@ -122,7 +123,7 @@ def test_image_chat_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts:
     expect(chat).to_contain_text("What is this person wearing?")
     expect(chat.locator("[data-testid='bot']")).to_have_count(1)  # the reply (Markdown-rendered)
     expect(message).to_have_value("")
-    expect(visible(page, ".live-figures").first).to_contain_text("tokens")
+    expect(visible(page, ".live-figures").first).to_contain_text("done")  # the first reply has ended
     message.fill("And the background?")
     page.get_by_role("button", name="Send").click()
     expect(chat).to_contain_text("And the background?")
