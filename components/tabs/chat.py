@@ -8,7 +8,7 @@ import gradio as gr
 
 from components.context import TabContext
 from components.tabs.text_generation import STRATEGY_CHOICES, visibility
-from studio.adapters.generate import message_text
+from studio.adapters.common import plain_history
 from studio.generation import describe
 
 EXAMPLES = [
@@ -20,11 +20,7 @@ EXAMPLES = [
 
 def conversation(output: Any, details: dict, inputs: dict) -> list[Any]:
     """The conversation so far (shown in the Chatbot and kept as history), the message box cleared."""
-    history = [
-        {"role": turn["role"], "content": message_text(turn.get("content"))}
-        for turn in inputs.get("history") or []
-        if isinstance(turn, dict) and turn.get("role") in ("user", "assistant")
-    ]
+    history = plain_history(inputs.get("history"))
     history.append({"role": "user", "content": str(inputs.get("message") or "").strip()})
     history.append({"role": "assistant", "content": output or "…"})
     return [history, history, "", describe(details)]

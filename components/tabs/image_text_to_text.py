@@ -9,7 +9,7 @@ import gradio as gr
 
 from components.context import TabContext
 from components.media_inputs import image_input
-from studio.adapters.multimodal import plain_history
+from studio.adapters.common import plain_history
 from studio.generation import describe
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"

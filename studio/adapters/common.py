@@ -45,3 +45,44 @@ def positive_int(value: Any, name: str, low: int = 1, high: int = 1_000) -> int:
     if not low <= number <= high:
         raise UserError(f"{name} must be between {low} and {high}; got {number}.")
     return number
+
+
+MAX_HISTORY_MESSAGES = 40
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content: a string, a list of parts, or one part (Gradio's forms)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        if content.get("type", "text") == "text":
+            return str(content.get("text") or content.get("content") or "")
+        return ""
+    if isinstance(content, (list, tuple)):
+        return "\n".join(text for text in (message_text(part) for part in content) if text)
+    return str(content)
+
+
+def plain_history(history: Any) -> list[dict]:
+    """The conversation so far as [{role, content: str}], user and assistant turns only."""
+    if not history:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
+    messages = []
+    for message in history:
+        if not isinstance(message, dict) or message.get("role") not in {"system", "user", "assistant"}:
+            raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
+        if message["role"] == "system":
+            continue  # the tab's own system prompt (if any) is the one in effect
+        text = message_text(message.get("content")).strip()
+        if text:
+            messages.append({"role": message["role"], "content": text})
+    if len(messages) > MAX_HISTORY_MESSAGES:
+        notify(f"The conversation has {len(messages)} messages; only the last {MAX_HISTORY_MESSAGES} were sent.")
+        messages = messages[-MAX_HISTORY_MESSAGES:]
+        while messages and messages[0]["role"] != "user":
+            messages = messages[1:]
+    return messages

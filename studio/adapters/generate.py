@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from studio.adapters.common import limit_text, max_tokens
+from studio.adapters.common import limit_text, max_tokens, plain_history
 from studio.errors import UserError, notify
 from studio.generation import GenerationParams, Update, stream_generation
 
@@ -76,20 +76,6 @@ def text_generation(
 
 
 # ------------------------------------------------------------------------------- chat
-ROLES = ("system", "user", "assistant")
-
-
-def message_text(content: Any) -> str:
-    """The text of a chat message's content: a string, a {text} part, or a list of parts."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    if isinstance(content, list | tuple):
-        return "".join(message_text(part) for part in content)
-    return str(content)
 
 
 def chat_messages(message: str, history: Any, system_prompt: str | None) -> list[dict[str, str]]:
@@ -97,12 +83,7 @@ def chat_messages(message: str, history: Any, system_prompt: str | None) -> list
     messages: list[dict[str, str]] = []
     if system_prompt and str(system_prompt).strip():
         messages.append({"role": "system", "content": str(system_prompt).strip()})
-    for turn in history or []:
-        if not isinstance(turn, dict) or turn.get("role") not in ROLES:
-            raise UserError("history must be a list of messages, each {role: user|assistant, content: text}.")
-        if turn["role"] == "system":
-            continue  # the system prompt field is the one in effect
-        messages.append({"role": turn["role"], "content": message_text(turn.get("content"))})
+    messages += plain_history(history)
     messages.append({"role": "user", "content": message})
     return messages
 

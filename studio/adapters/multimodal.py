@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from studio.adapters.common import limit_text, positive_int
+from studio.adapters.common import limit_text, plain_history, positive_int
 from studio.errors import UserError, notify
 from studio.media import load_image
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from studio.generation import Update
 
 MAX_PROMPT_CHARS = 2_000
-MAX_HISTORY_MESSAGES = 40
 
 
 # ------------------------------------------------------------------------- captioning
@@ -79,42 +78,6 @@ def _generated_answer(model: Any, processor: Any, inputs: Any, max_new_tokens: i
 
 
 # --------------------------------------------------------------------------- image chat
-def message_text(content: Any) -> str:
-    """The text of a chat message's content: a string, a list of parts, or one part (Gradio's forms)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        if content.get("type", "text") == "text":
-            return str(content.get("text") or content.get("content") or "")
-        return ""
-    if isinstance(content, (list, tuple)):
-        return "\n".join(text for text in (message_text(part) for part in content) if text)
-    return str(content)
-
-
-def plain_history(history: Any) -> list[dict]:
-    """The conversation so far as [{role, content: str}], user and assistant turns only."""
-    if not history:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
-    messages = []
-    for message in history:
-        if not isinstance(message, dict) or message.get("role") not in {"user", "assistant"}:
-            raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
-        text = message_text(message.get("content")).strip()
-        if text:
-            messages.append({"role": message["role"], "content": text})
-    if len(messages) > MAX_HISTORY_MESSAGES:
-        notify(f"The conversation has {len(messages)} messages; only the last {MAX_HISTORY_MESSAGES} were sent.")
-        messages = messages[-MAX_HISTORY_MESSAGES:]
-        while messages and messages[0]["role"] != "user":
-            messages = messages[1:]
-    return messages
-
-
 def chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
     """The pipeline's chat: the image goes with the first user message, every part typed."""
     messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in history]

@@ -113,7 +113,7 @@ def visual_question_answering(entry: ModelEntry, inputs: dict[str, Any], setting
 
 
 def image_text_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.multimodal import plain_history
+    from studio.adapters.common import plain_history
 
     text = str(inputs.get("text") or "").strip()
     max_new_tokens = int(inputs.get("max_new_tokens") or 256)
