@@ -103,14 +103,21 @@ def main(argv: list[str] | None = None) -> None:
 
     from components.app import CSS, build_app
     from studio.models import ModelManager
-    from studio.studio import Studio
+    from studio.studio import Studio, TaskTableError
     from studio.training.jobs import JobManager
 
     jobs = JobManager(args.runs_dir, config, public=args.share)
     studio = Studio(
-        config, ModelManager(max_models=args.max_loaded_models), public=args.share, extra_entries=jobs.model_entries
+        config,
+        ModelManager(max_models=args.max_loaded_models),
+        public=args.share,
+        extra_entries=jobs.model_entries,
+        jobs=jobs,
     )
-    demo = build_app(studio, jobs)
+    try:
+        demo = build_app(studio)
+    except TaskTableError as exc:
+        raise SystemExit(f"Cannot start: the task table is wrong: {exc}") from None
     demo.queue(default_concurrency_limit=1)
     demo.launch(
         server_name=args.host,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+from types import ModuleType
 
 import gradio as gr
 
 from components import finetune, loaded_models
 from components.context import TabContext
-from studio.studio import Studio
-from studio.tasks import MODALITY_TITLES, Task, available_tasks
-from studio.training.jobs import JobManager
+from studio.studio import MODALITY_TITLES, Studio, Task, TaskTableError, check_tasks
 
 log = logging.getLogger(__name__)
 
@@ -26,38 +25,41 @@ footer { margin-top: 1em; }
 """
 
 
-def tab_module(task: Task) -> object | None:
-    """components/tabs/<api name>.py, or None when the tab is not built yet."""
+def tab_module(task: Task) -> ModuleType:
+    """The module the task row names for its tab; TaskTableError when it is missing or has no build()."""
     try:
-        return importlib.import_module(f"components.tabs.{task.api_name}")
+        module = importlib.import_module(task.tab)
     except ModuleNotFoundError as exc:
-        if exc.name != f"components.tabs.{task.api_name}":
+        if exc.name != task.tab:
             raise
-        return None
+        raise TaskTableError(f"task {task.id}: no tab module {task.tab!r}") from None
+    if not callable(getattr(module, "build", None)):
+        raise TaskTableError(f"task {task.id}: tab module {task.tab!r} has no build(ctx)")
+    return module
 
 
-def build_app(studio: Studio, jobs: JobManager | None = None) -> gr.Blocks:
-    """The whole page; tasks without an adapter, tab or models.yaml entry are left out.
+def check_task_table(studio: Studio) -> None:
+    """Every row's adapter, snippet builder and tab exist: the app stops at start otherwise."""
+    check_tasks(studio.tasks)
+    for task in studio.tasks.values():
+        tab_module(task)
 
-    With a JobManager (fine-tuning runs), the Fine-tune tab is added."""
+
+def build_app(studio: Studio) -> gr.Blocks:
+    """The whole page: a sub-tab per task that has models; Fine-tune when studio.jobs is set."""
+    check_task_table(studio)
     ctx = TabContext(studio)
     with gr.Blocks(title="Transformers Studio") as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             for modality, title in MODALITY_TITLES.items():
-                tasks = [
-                    (task, module)
-                    for task in available_tasks()
-                    if task.modality == modality
-                    and studio.entries(task.id)
-                    and (module := tab_module(task)) is not None
-                ]
+                tasks = studio.offered_tasks(modality)
                 if not tasks:
                     continue
                 with gr.Tab(title, id=modality), gr.Tabs():
-                    for task, module in tasks:
+                    for task in tasks:
                         with gr.Tab(task.title, id=task.id) as task_tab:
-                            module.build(ctx)
+                            tab_module(task).build(ctx)
                         ui = ctx.task_uis[-1]
                         task_tab.select(
                             ui.refresh_models,
@@ -66,9 +68,9 @@ def build_app(studio: Studio, jobs: JobManager | None = None) -> gr.Blocks:
                             api_visibility="undocumented",
                             queue=False,
                         )
-            if jobs is not None:
+            if studio.jobs is not None:
                 with gr.Tab("Fine-tune", id="fine-tune"):
-                    finetune.build(jobs, demo)
+                    finetune.build(studio, demo)
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
     return demo

@@ -1,25 +1,29 @@
-"""The shared pieces every tab uses: model picker, settings row, Run wiring, examples,
-"Show code" and raw output. A tab module only declares what is its own."""
+"""The shared pieces every tab uses: model picker, settings row, widgets from the spec, Run
+wiring, examples, "Show code" and raw output. A tab module only declares what is its own.
+
+Widgets are bound to the handler by name: `ui.input("top_k")` builds the widget for the
+spec's `top_k` and `ui.finish` passes the widgets in the spec's order, so two widgets can
+never be swapped. See docs/ARCHITECTURE.md, "Tabs".
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 
 from components.errors import shown_as_gr_error
-from studio.errors import UserError
-from studio.models import DEVICES, DTYPES, QUANTIZATIONS, ModelSettings
-from studio.studio import Studio, input_names
-from studio.tasks import Task
+from components.widgets import widget
+from studio.params import MODEL_SETTINGS, Spec
+from studio.studio import RunResult, Studio, Task, UserError
 
-ToOutputs = Callable[[Any], Sequence[Any]]
-SETTING_NAMES = ("dtype", "quantization", "device")
+ToOutputs = Callable[[RunResult], Sequence[Any]]
+SETTING_NAMES = tuple(param.name for param in MODEL_SETTINGS)
 
 
 @dataclass
@@ -44,17 +48,21 @@ class TaskUI:
     studio: Studio
     task: Task
     model: gr.Dropdown | None = None
-    settings: list[gr.Dropdown] = field(default_factory=list)
+    settings: list[gr.Component] = field(default_factory=list)
+    widgets: dict[str, gr.Component] = field(default_factory=dict)
     raw: gr.JSON | None = None
     button: gr.Button | None = None
     stop: gr.Button | None = None
     event: Any = None  # the Run event (a streaming tab's Stop cancels it)
 
+    @property
+    def spec(self) -> Spec:
+        return self.task.spec
+
     def render_model_row(self) -> None:
-        choices = self.studio.model_choices(self.task.id)
         with gr.Row():
             self.model = gr.Dropdown(
-                choices=choices,
+                choices=self.studio.model_choices(self.task.id),
                 value=self.studio.default_model(self.task.id),
                 label="Model",
                 info="Models listed in models.yaml; they load on first use.",
@@ -65,15 +73,35 @@ class TaskUI:
                 elem_classes=["model-picker"],
             )
         with gr.Accordion("Model settings", open=False), gr.Row():
-            self.settings = [
-                gr.Dropdown(list(DTYPES), value="auto", label="dtype", info="auto: as the model was saved"),
-                gr.Dropdown(list(QUANTIZATIONS), value="none", label="quantization", info="bitsandbytes 8-bit / 4-bit"),
-                gr.Dropdown(list(DEVICES), value="auto", label="device", info="auto: GPU when there is one"),
-            ]
+            self.settings = [widget(param) for param in MODEL_SETTINGS]
 
     def refresh_models(self, current: str | None) -> gr.Dropdown:
         """The dropdown with current choices (models fine-tuned since the page was built)."""
         return gr.Dropdown(choices=self.studio.model_choices(self.task.id), value=current)
+
+    # ------------------------------------------------------------------ widgets by name
+    def input(self, name: str, **layout: Any) -> gr.Component:
+        """The widget of the spec's parameter `name` (its default, range and help from the spec)."""
+        return self.bind(name, widget(self.spec[name], **layout))
+
+    def inputs(self, *names: str, **layout: Any) -> list[gr.Component]:
+        return [self.input(name, **layout) for name in names]
+
+    def bind(self, name: str, component: gr.Component) -> gr.Component:
+        """Use a component the tab built itself (e.g. a Chatbot) for the parameter `name`."""
+        if name not in self.spec:
+            raise ValueError(f"{self.task.id}: {name!r} is not in its spec {self.spec.names}")
+        if name in self.widgets:
+            raise ValueError(f"{self.task.id}: {name!r} has a widget already")
+        self.widgets[name] = component
+        return component
+
+    def bound(self) -> list[gr.Component]:
+        """The widgets in the spec's order (every parameter must have one)."""
+        missing = [name for name in self.spec.names if name not in self.widgets]
+        if missing:
+            raise ValueError(f"{self.task.id}: no widget for {missing}")
+        return [self.widgets[name] for name in self.spec.names]
 
     def run_button(self, label: str = "Run") -> gr.Button:
         self.button = gr.Button(label, variant="primary", elem_classes=["run-button"])
@@ -88,56 +116,57 @@ class TaskUI:
         self.raw = gr.JSON(label="Raw output", elem_classes=["raw-output"])
         return self.raw
 
+    # ------------------------------------------------------------------ wiring
     def finish(
         self,
-        inputs: list[gr.components.Component],
         outputs: list[gr.components.Component],
         to_outputs: ToOutputs,
-        examples: list[list[Any]] | None = None,
-        stream: bool = False,
+        examples: list[Mapping[str, Any]] | None = None,
         submit: list[gr.components.Component] | None = None,
     ) -> None:
         """Wire Run (API name = task id with _), add examples and the Show code panel.
 
-        stream=True (the adapter is a generator, see Studio.stream): outputs update as the
-        adapter yields, `to_outputs(output, details, inputs)` gets each update's raw output,
-        its details (live figures) and the request's inputs by name, and the Stop button
-        (ui.stop_button()) cancels the run. `submit`: textboxes whose Enter also runs it.
+        `to_outputs(result)` turns a RunResult (raw output, visual, checked inputs) into the
+        values of `outputs`; for a streaming task it is called on every update, and the
+        Stop button (ui.stop_button()) cancels the run. `examples` are dicts by parameter
+        name. `submit`: textboxes whose Enter also runs it.
         """
         assert self.model and self.button and self.raw, "render the run button and raw output first"
-        names = input_names(self.task)
-        if len(names) != len(inputs):
-            raise ValueError(f"{self.task.id}: adapter takes {names}, the tab gives {len(inputs)} inputs")
-        handler = on_zero_gpu(self._stream_handler(names, to_outputs) if stream else self._handler(names, to_outputs))
-        if submit:
-            self.event = gr.on(
-                triggers=[self.button.click, *[box.submit for box in submit]],
-                fn=handler,
-                inputs=[self.model, *inputs, *self.settings],
-                outputs=[*outputs, self.raw],
-                api_name=self.task.api_name,
-            )
-        else:
-            self.event = self.button.click(
-                handler,
-                inputs=[self.model, *inputs, *self.settings],
-                outputs=[*outputs, self.raw],
-                api_name=self.task.api_name,
-            )
+        inputs = self.bound()
+        handler = on_zero_gpu(self.handler(to_outputs))
+        self.event = gr.on(
+            triggers=[self.button.click, *[box.submit for box in submit or []]],
+            fn=handler,
+            inputs=[self.model, *inputs, *self.settings],
+            outputs=[*outputs, self.raw],
+            api_name=self.task.api_name,
+        )
         if self.stop is not None:
             self.stop.click(None, cancels=[self.event], api_visibility="undocumented", queue=False)
         if examples:
-            gr.Examples(examples=examples, inputs=inputs, label="Examples")
+            self.examples(examples)
+        self.show_code()
+
+    def examples(self, rows: list[Mapping[str, Any]], label: str = "Examples") -> None:
+        """Examples as dicts by parameter name; the widgets they fill are the named ones."""
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        components = [self.widgets[name] for name in names]
+        values = [[row.get(name, self.spec[name].default) for name in names] for row in rows]
+        gr.Examples(examples=values, inputs=components, label=label)
+
+    def show_code(self) -> None:
+        inputs = self.bound()
+        show = self._snippet()
         with gr.Accordion("Show code", open=False):
             code = gr.Code(
-                value=self._snippet(names)(self.model.value, *[c.value for c in inputs], "auto", "none", "auto"),
+                value=show(self.model.value, *[c.value for c in inputs], *[c.value for c in self.settings]),
                 language="python",
                 label="The same call in transformers",
                 elem_classes=["show-code"],
             )
         gr.on(
             triggers=[c.change for c in (self.model, *inputs, *self.settings)],
-            fn=self._snippet(names),
+            fn=show,
             inputs=[self.model, *inputs, *self.settings],
             outputs=code,
             api_visibility="undocumented",
@@ -146,89 +175,77 @@ class TaskUI:
             trigger_mode="always_last",
         )
 
-    def _handler(self, names: list[str], to_outputs: ToOutputs) -> Callable[..., tuple[Any, ...]]:
-        """The Run handler, with a real signature so the API shows real parameter names."""
-        studio, task = self.studio, self.task
+    def _split(self, values: Sequence[Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(model id, inputs by name, settings by name) from the handler's positional values."""
+        names = self.spec.names
+        model_id, task_values, setting_values = values[0], values[1 : 1 + len(names)], values[1 + len(names) :]
+        return model_id, dict(zip(names, task_values)), dict(zip(SETTING_NAMES, setting_values))
 
-        def handler(*args: Any) -> tuple[Any, ...]:
-            *values, progress = args
-            model_id, task_values, setting_values = values[0], values[1 : 1 + len(names)], values[1 + len(names) :]
+    def results(
+        self, model_id: str, inputs: Mapping[str, Any], settings: Mapping[str, Any], progress: Any = None
+    ) -> Iterator[RunResult]:
+        """Studio.stream with UserErrors as gr.Error and notices as toasts: the one wrapped stream
+        every event of this task goes through (Run, and extra views such as Compare)."""
+        report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
+        with shown_as_gr_error(self.task.title):
+            updates = self.studio.stream(self.task.id, model_id, inputs, self.studio.settings(settings), report)
+        try:
+            while True:
+                with shown_as_gr_error(self.task.title):
+                    try:
+                        result = next(updates)
+                    except StopIteration:
+                        return
+                for notice in result.notices:
+                    gr.Warning(notice)
+                yield result
+        finally:
+            updates.close()
+
+    def handler(self, to_outputs: ToOutputs) -> Callable[..., Any]:
+        """The Run handler, with a real signature (spec names and defaults) for the API.
+
+        A streaming task's handler is a generator: closing it (Stop, a closed browser tab)
+        closes Studio.stream and so the adapter, whose `finally` ends its work.
+        """
+        task = self.task
+
+        def shown(result: RunResult) -> Any:
             with shown_as_gr_error(task.title):
-                settings = settings_from(setting_values)
-                result = studio.run(
-                    task.id,
-                    model_id,
-                    dict(zip(names, task_values)),
-                    settings,
-                    progress=lambda fraction, message: progress(fraction, desc=message),
-                )
-                shown = tuple(to_outputs(result.output))
-            for notice in result.notices:
-                gr.Warning(notice)
-            return event_values(shown, result.output)
+                values = tuple(to_outputs(result))
+            return event_values(values, result.output)
 
+        def run(*args: Any) -> Any:
+            *values, progress = args
+            last = None
+            for result in self.results(*self._split(values), progress):
+                last = result
+            return shown(last)
+
+        def stream(*args: Any) -> Iterator[Any]:
+            *values, progress = args
+            for result in self.results(*self._split(values), progress):
+                yield shown(result)
+
+        handler = stream if task.streams else run
         parameters = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        parameters += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+        parameters += self.spec.signature_parameters()
         parameters += [
-            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
-            for name, default in zip(SETTING_NAMES, ("auto", "none", "auto"))
+            inspect.Parameter(param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=param.default)
+            for param in MODEL_SETTINGS
         ]
         parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress()))
         handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         handler.__name__ = task.api_name
-        handler.__doc__ = f"Run {task.title} ({task.id}); the last output is the raw result as JSON."
+        adapter_doc = inspect.getdoc(task.adapter_function()) or ""
+        handler.__doc__ = f"{task.title}: {adapter_doc}" if adapter_doc else f"Run {task.title}."
         return handler
 
-    def _stream_handler(self, names: list[str], to_outputs: Callable[..., Sequence[Any]]) -> Callable[..., Any]:
-        """The Run handler of a streaming task: a generator with the same real signature.
-
-        Closing it (Stop, a closed browser tab) closes Studio.stream and so the adapter,
-        whose `finally` ends its work (for generation: a StoppingCriteria on a per-request event).
-        """
-        studio, task = self.studio, self.task
-
-        def handler(*args: Any) -> Iterator[tuple[Any, ...]]:
-            *values, progress = args
-            model_id, task_values, setting_values = values[0], values[1 : 1 + len(names)], values[1 + len(names) :]
-            inputs = dict(zip(names, task_values))
-            with shown_as_gr_error(task.title):
-                settings = settings_from(setting_values)
-                updates = studio.stream(
-                    task.id,
-                    model_id,
-                    inputs,
-                    settings,
-                    progress=lambda fraction, message: progress(fraction, desc=message),
-                )
-            try:
-                while True:
-                    with shown_as_gr_error(task.title):
-                        try:
-                            result = next(updates)
-                        except StopIteration:
-                            return
-                        shown = tuple(to_outputs(result.output, result.details, inputs))
-                    for notice in result.notices:
-                        gr.Warning(notice)
-                    yield event_values(shown, result.output)
-            finally:
-                updates.close()
-
-        handler.__signature__ = inspect.signature(self._handler(names, to_outputs))  # type: ignore[attr-defined]
-        handler.__name__ = task.api_name
-        handler.__doc__ = (
-            f"Run {task.title} ({task.id}), streaming: every output updates as it is produced; "
-            "the last output is the raw result as JSON."
-        )
-        return handler
-
-    def _snippet(self, names: list[str]) -> Callable[..., str]:
-        studio, task = self.studio, self.task
-
+    def _snippet(self) -> Callable[..., str]:
         def show_code(model_id: str, *values: Any) -> str:
-            task_values, setting_values = values[: len(names)], values[len(names) :]
+            _, inputs, settings = self._split([model_id, *values])
             try:
-                return studio.code(task.id, model_id, dict(zip(names, task_values)), settings_from(setting_values))
+                return self.studio.code(self.task.id, model_id, inputs, self.studio.settings(settings))
             except UserError as exc:
                 return f"# {exc}\n"
 
@@ -258,9 +275,3 @@ def event_values(shown: Sequence[Any], raw: Any) -> Any:
     (Gradio would otherwise take a 1-tuple as the value of a single output)."""
     values = (*shown, json_value(raw))
     return values if len(values) > 1 else values[0]
-
-
-def settings_from(values: Sequence[Any]) -> ModelSettings:
-    """ModelSettings from the settings row (missing values take their defaults)."""
-    dtype, quantization, device = [*list(values), None, None, None][:3]
-    return ModelSettings(dtype or "auto", quantization or "none", device or "auto")

@@ -1,17 +1,23 @@
 """The task table: every task the studio knows, as data (like transformers' SUPPORTED_TASKS).
 
-Adding a task is one row here, one adapter function (`studio/adapters/<modality>.py`,
-named by the API name), one tab module (`components/tabs/<api name>.py`) and a
-models.yaml entry. A row whose adapter is not built yet is skipped by the UI, but
-models.yaml entries for it are still validated.
+A row names everything a task is made of: its adapter (`module:function` in
+studio/adapters, which declares the task's inputs with `@takes`), its Show-code builder
+(studio/codegen) and its tab module (components/tabs). Names are checked when the app
+starts (`check_tasks`): a wrong one stops it with one line naming it. Adding a task is one
+row here, one adapter, one tab module and a models.yaml entry (docs/ARCHITECTURE.md,
+"Adding a task").
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from studio.params import Spec
 
 Modality = Literal["text", "generate", "vision", "audio", "multimodal"]
 MODALITY_TITLES: dict[str, str] = {
@@ -23,16 +29,35 @@ MODALITY_TITLES: dict[str, str] = {
 }
 
 
+class TaskTableError(Exception):
+    """A task row names an adapter, snippet builder or tab module that does not exist."""
+
+
+@functools.cache
+def resolve(reference: str) -> Callable[..., Any]:
+    """The function a `module:function` reference names; TaskTableError when there is none."""
+    module_name, _, function_name = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise TaskTableError(f"no module {module_name!r} (in {reference!r})") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise TaskTableError(f"{module_name} has no function {function_name!r} (in {reference!r})")
+    return function
+
+
 @dataclass(frozen=True)
 class Task:
     """How one task is loaded and run.
 
     `pipeline_task` set: the model is loaded as `transformers.pipeline(pipeline_task)`.
     Otherwise `model_class` (a transformers Auto class) and `processor_class` are loaded.
-    The adapter is the function `studio.adapters.<modality>.<api_name>`: it takes
-    (loaded, **inputs) and returns the raw output documented in DESIGN.md. The "Show code"
-    builder is `studio.codegen.<modality>.<api_name>`. Until the adapter exists, the task
-    is not offered.
+    `adapter` takes (loaded, **inputs) and returns the raw output (or a results.Output);
+    `code` builds the Show-code snippet; `tab` is the components module that draws the tab
+    (resolved by the UI layer, never imported here).
     """
 
     id: str
@@ -41,32 +66,47 @@ class Task:
     model_class: str
     pipeline_task: str | None = None
     processor_class: str = "AutoTokenizer"
+    adapter: str = ""
+    code: str = ""
+    tab: str = ""
+    facts: str = ""  # optional: what a tab shows about a model before running it (mask token...)
 
     @property
     def api_name(self) -> str:
         return self.id.replace("-", "_")
 
+    def adapter_function(self) -> Callable[..., Any]:
+        """The function that runs the task (imported on first use)."""
+        return resolve(self.adapter)
+
+    def code_function(self) -> Callable[..., str]:
+        """The "Show code" snippet builder."""
+        return resolve(self.code)
+
     @property
-    def available(self) -> bool:
-        return self.adapter_function() is not None
+    def spec(self) -> Spec:
+        """The task's inputs, as its adapter declares them."""
+        return self.adapter_function().spec  # type: ignore[attr-defined]
 
-    def adapter_function(self) -> Callable[..., Any] | None:
-        """The function that runs the task (imported on first use), or None if not built yet."""
-        return _find(f"studio.adapters.{self.modality}", self.api_name)
-
-    def code_function(self) -> Callable[..., str] | None:
-        """The "Show code" snippet builder, or None."""
-        return _find(f"studio.codegen.{self.modality}", self.api_name)
+    @property
+    def streams(self) -> bool:
+        """Whether the adapter yields updates (generation) rather than returning once."""
+        function = self.adapter_function()
+        return inspect.isgeneratorfunction(getattr(function, "unchecked", function))
 
 
-def _find(module_name: str, function_name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return getattr(module, function_name, None)
+def check_tasks(tasks: Mapping[str, Task]) -> None:
+    """Resolve every row's adapter and snippet builder; TaskTableError names the first wrong one."""
+    for task in tasks.values():
+        for what, reference in (("adapter", task.adapter), ("code", task.code), ("facts", task.facts)):
+            if not reference and what == "facts":
+                continue
+            try:
+                resolve(reference)
+            except TaskTableError as exc:
+                raise TaskTableError(f"task {task.id}: {what} {exc}") from None
+        if not isinstance(getattr(task.adapter_function(), "spec", None), Spec):
+            raise TaskTableError(f"task {task.id}: adapter {task.adapter!r} declares no inputs (use @takes)")
 
 
 def _rows(*tasks: Task) -> dict[str, Task]:
@@ -81,6 +121,9 @@ TASKS: dict[str, Task] = _rows(
         "Text classification",
         "AutoModelForSequenceClassification",
         pipeline_task="text-classification",
+        adapter="studio.adapters.text:text_classification",
+        code="studio.codegen.text:text_classification",
+        tab="components.tabs.text_classification",
     ),
     Task(
         "token-classification",
@@ -88,27 +131,87 @@ TASKS: dict[str, Task] = _rows(
         "Named entities",
         "AutoModelForTokenClassification",
         pipeline_task="token-classification",
+        adapter="studio.adapters.text:token_classification",
+        code="studio.codegen.text:token_classification",
+        tab="components.tabs.token_classification",
     ),
-    Task("question-answering", "text", "Question answering", "AutoModelForQuestionAnswering"),
-    Task("summarization", "text", "Summarization", "AutoModelForSeq2SeqLM"),
-    Task("translation", "text", "Translation", "AutoModelForSeq2SeqLM"),
-    Task("fill-mask", "text", "Fill mask", "AutoModelForMaskedLM", pipeline_task="fill-mask"),
+    Task(
+        "question-answering",
+        "text",
+        "Question answering",
+        "AutoModelForQuestionAnswering",
+        adapter="studio.adapters.text:question_answering",
+        code="studio.codegen.text:question_answering",
+        tab="components.tabs.question_answering",
+    ),
+    Task(
+        "summarization",
+        "text",
+        "Summarization",
+        "AutoModelForSeq2SeqLM",
+        adapter="studio.adapters.text:summarization",
+        code="studio.codegen.text:summarization",
+        tab="components.tabs.summarization",
+    ),
+    Task(
+        "translation",
+        "text",
+        "Translation",
+        "AutoModelForSeq2SeqLM",
+        adapter="studio.adapters.text:translation",
+        code="studio.codegen.text:translation",
+        tab="components.tabs.translation",
+        facts="studio.adapters.text:translation_facts",
+    ),
+    Task(
+        "fill-mask",
+        "text",
+        "Fill mask",
+        "AutoModelForMaskedLM",
+        pipeline_task="fill-mask",
+        adapter="studio.adapters.text:fill_mask",
+        code="studio.codegen.text:fill_mask",
+        tab="components.tabs.fill_mask",
+        facts="studio.adapters.text:fill_mask_facts",
+    ),
     Task(
         "zero-shot-classification",
         "text",
         "Zero-shot classification",
         "AutoModelForSequenceClassification",
         pipeline_task="zero-shot-classification",
+        adapter="studio.adapters.text:zero_shot_classification",
+        code="studio.codegen.text:zero_shot_classification",
+        tab="components.tabs.zero_shot_classification",
     ),
     Task(
         "feature-extraction",
         "text",
         "Sentence similarity",
         "AutoModel",
+        adapter="studio.adapters.text:feature_extraction",
+        code="studio.codegen.text:feature_extraction",
+        tab="components.tabs.feature_extraction",
     ),
     # Generate
-    Task("text-generation", "generate", "Text generation", "AutoModelForCausalLM"),
-    Task("chat", "generate", "Chat", "AutoModelForCausalLM"),
+    Task(
+        "text-generation",
+        "generate",
+        "Text generation",
+        "AutoModelForCausalLM",
+        adapter="studio.adapters.generate:text_generation",
+        code="studio.codegen.generate:text_generation",
+        tab="components.tabs.text_generation",
+    ),
+    Task(
+        "chat",
+        "generate",
+        "Chat",
+        "AutoModelForCausalLM",
+        adapter="studio.adapters.generate:chat",
+        code="studio.codegen.generate:chat",
+        tab="components.tabs.chat",
+    ),
     # Vision
     Task(
         "image-classification",
@@ -117,6 +220,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForImageClassification",
         pipeline_task="image-classification",
         processor_class="AutoImageProcessor",
+        adapter="studio.adapters.vision:image_classification",
+        code="studio.codegen.vision:image_classification",
+        tab="components.tabs.image_classification",
     ),
     Task(
         "object-detection",
@@ -125,6 +231,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForObjectDetection",
         pipeline_task="object-detection",
         processor_class="AutoImageProcessor",
+        adapter="studio.adapters.vision:object_detection",
+        code="studio.codegen.vision:object_detection",
+        tab="components.tabs.object_detection",
     ),
     Task(
         "image-segmentation",
@@ -133,6 +242,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForImageSegmentation",
         pipeline_task="image-segmentation",
         processor_class="AutoImageProcessor",
+        adapter="studio.adapters.vision:image_segmentation",
+        code="studio.codegen.vision:image_segmentation",
+        tab="components.tabs.image_segmentation",
     ),
     Task(
         "depth-estimation",
@@ -141,6 +253,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForDepthEstimation",
         pipeline_task="depth-estimation",
         processor_class="AutoImageProcessor",
+        adapter="studio.adapters.vision:depth_estimation",
+        code="studio.codegen.vision:depth_estimation",
+        tab="components.tabs.depth_estimation",
     ),
     Task(
         "zero-shot-image-classification",
@@ -149,6 +264,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForZeroShotImageClassification",
         pipeline_task="zero-shot-image-classification",
         processor_class="AutoProcessor",
+        adapter="studio.adapters.vision:zero_shot_image_classification",
+        code="studio.codegen.vision:zero_shot_image_classification",
+        tab="components.tabs.zero_shot_image_classification",
     ),
     # Audio
     Task(
@@ -158,6 +276,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForSpeechSeq2Seq",
         pipeline_task="automatic-speech-recognition",
         processor_class="AutoProcessor",
+        adapter="studio.adapters.audio:automatic_speech_recognition",
+        code="studio.codegen.audio:automatic_speech_recognition",
+        tab="components.tabs.automatic_speech_recognition",
     ),
     Task(
         "audio-classification",
@@ -166,6 +287,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForAudioClassification",
         pipeline_task="audio-classification",
         processor_class="AutoFeatureExtractor",
+        adapter="studio.adapters.audio:audio_classification",
+        code="studio.codegen.audio:audio_classification",
+        tab="components.tabs.audio_classification",
     ),
     Task(
         "text-to-audio",
@@ -173,6 +297,9 @@ TASKS: dict[str, Task] = _rows(
         "Text to speech",
         "AutoModelForTextToWaveform",
         pipeline_task="text-to-audio",
+        adapter="studio.adapters.audio:text_to_audio",
+        code="studio.codegen.audio:text_to_audio",
+        tab="components.tabs.text_to_audio",
     ),
     # Multimodal
     Task(
@@ -182,6 +309,9 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForImageTextToText",
         pipeline_task="image-text-to-text",  # transformers 5 redirects image-to-text here
         processor_class="AutoProcessor",
+        adapter="studio.adapters.multimodal:image_to_text",
+        code="studio.codegen.multimodal:image_to_text",
+        tab="components.tabs.image_to_text",
     ),
     Task(
         "visual-question-answering",
@@ -189,6 +319,9 @@ TASKS: dict[str, Task] = _rows(
         "Visual question answering",
         "AutoModelForVisualQuestionAnswering",
         processor_class="AutoProcessor",
+        adapter="studio.adapters.multimodal:visual_question_answering",
+        code="studio.codegen.multimodal:visual_question_answering",
+        tab="components.tabs.visual_question_answering",
     ),
     Task(
         "image-text-to-text",
@@ -197,10 +330,8 @@ TASKS: dict[str, Task] = _rows(
         "AutoModelForImageTextToText",
         pipeline_task="image-text-to-text",
         processor_class="AutoProcessor",
+        adapter="studio.adapters.multimodal:image_text_to_text",
+        code="studio.codegen.multimodal:image_text_to_text",
+        tab="components.tabs.image_text_to_text",
     ),
 )
-
-
-def available_tasks() -> list[Task]:
-    """Tasks whose adapter exists, in table order."""
-    return [task for task in TASKS.values() if task.available]

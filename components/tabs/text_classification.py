@@ -8,9 +8,9 @@ from components.context import TabContext
 from components.outputs import as_label
 
 EXAMPLES = [
-    ["I loved every minute of this film, the cast was wonderful.", 2],
-    ["The delivery was late and the box arrived crushed.", 2],
-    ["Das Essen war ausgezeichnet und der Service sehr freundlich.", 3],
+    {"text": "I loved every minute of this film, the cast was wonderful.", "top_k": 2},
+    {"text": "The delivery was late and the box arrived crushed.", "top_k": 2},
+    {"text": "Das Essen war ausgezeichnet und der Service sehr freundlich.", "top_k": 3},
 ]
 
 
@@ -18,10 +18,10 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("text-classification")
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label="Text", lines=5, placeholder="Type or paste text to classify…")
-            top_k = gr.Slider(1, 10, value=2, step=1, label="top_k", info="How many labels to show")
+            ui.input("text", lines=5, placeholder="Type or paste text to classify…")
+            ui.input("top_k")
             ui.run_button("Classify")
         with gr.Column():
             label = gr.Label(label="Prediction")
             ui.raw_output()
-    ui.finish(inputs=[text, top_k], outputs=[label], to_outputs=lambda result: [as_label(result)], examples=EXAMPLES)
+    ui.finish(outputs=[label], to_outputs=lambda result: [as_label(result.output)], examples=EXAMPLES)

@@ -12,16 +12,22 @@ from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated, positive_int
 from studio.errors import UserError, notify, require_lines, require_text
+from studio.params import TEXT, TOP_K_LABELS, takes
 
 log = logging.getLogger(__name__)
 
 MAX_SENTENCES = 256
 
 
-def text_classification(loaded: Any, text: str, top_k: int = 2) -> list[dict]:
-    """Scores for the top_k labels, as transformers' text-classification pipeline returns them."""
+@takes(TEXT, TOP_K_LABELS.but(default=2))
+def text_classification(loaded: Any, text: str, top_k: int) -> list[dict]:
+    """Scores for the top_k labels, as transformers' text-classification pipeline returns them.
+
+    Args:
+        text: The text to classify.
+        top_k: How many labels to return, best first.
+    """
     text = limit_text(text)
-    top_k = positive_int(top_k, "top_k", 1, 1_000)
     notify_if_truncated(loaded, text)
     result = loaded.pipeline(text, top_k=top_k, truncation=True)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]

@@ -1,0 +1,36 @@
+"""One result type: the raw output (what the API returns) and an optional visual (what the
+page draws beside it: a boxed image, masks, a waveform, live generation figures).
+
+Adapters return either the bare raw output or `Output(raw, visual)`; streaming adapters
+yield `Output`s. Studio turns both into `RunResult`s (see docs/ARCHITECTURE.md, "Results").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Output:
+    """What an adapter may return: the raw output, and what the page draws from it."""
+
+    raw: Any
+    visual: Any = None
+
+
+def split_output(value: Any) -> tuple[Any, Any]:
+    """(raw, visual) of an adapter's return value, bare or an Output."""
+    if isinstance(value, Output):
+        return value.raw, value.visual
+    return value, None
+
+
+@dataclass
+class RunResult:
+    """One run (or one streamed update): raw output, visual, notices and the checked inputs."""
+
+    output: Any
+    notices: list[str] = field(default_factory=list)
+    visual: Any = None
+    inputs: dict[str, Any] = field(default_factory=dict)
