@@ -67,6 +67,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="keep at most N models in memory; the least recently used is unloaded (default 3)",
     )
+    parser.add_argument(
+        "--memory-budget-gb",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="unload least recently used models when their weights pass GB (default: half of this machine's memory)",
+    )
     return parser.parse_args(argv)
 
 
@@ -109,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     jobs = JobManager(args.runs_dir, config, public=args.share)
     studio = Studio(
         config,
-        ModelManager(max_models=args.max_loaded_models),
+        ModelManager(
+            max_models=args.max_loaded_models,
+            memory_budget=None if args.memory_budget_gb is None else int(args.memory_budget_gb * 2**30),
+        ),
         public=args.share,
         extra_entries=jobs.model_entries,
         jobs=jobs,

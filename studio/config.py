@@ -7,11 +7,20 @@ reported once, naming the task/entry and the fix, instead of failing on first us
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from studio.tasks import TASKS
 
@@ -108,12 +117,13 @@ class StudioConfig(BaseModel):
 
     @field_validator("tasks")
     @classmethod
-    def _known_tasks(cls, tasks: dict[str, TaskModels]) -> dict[str, TaskModels]:
+    def _known_tasks(cls, tasks: dict[str, TaskModels], info: ValidationInfo) -> dict[str, TaskModels]:
+        known = (info.context or {}).get("tasks", TASKS)
         for task_id in tasks:
-            if task_id not in TASKS:
-                close = [t for t in TASKS if t.split("-")[0] in task_id or task_id in t]
+            if task_id not in known:
+                close = [t for t in known if t.split("-")[0] in task_id or task_id in t]
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown task {task_id!r}{hint}; known tasks: {', '.join(TASKS)}")
+                raise ValueError(f"unknown task {task_id!r}{hint}; known tasks: {', '.join(known)}")
         return tasks
 
     def entries(self, task_id: str) -> list[ModelEntry]:
@@ -141,12 +151,13 @@ def _place(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def parse_config(data: Any, source: str = "models.yaml") -> StudioConfig:
-    """Validate already-parsed YAML; a ConfigError names the first problem and its fix."""
+def parse_config(data: Any, source: str = "models.yaml", tasks: Mapping[str, Any] | None = None) -> StudioConfig:
+    """Validate already-parsed YAML against a task table (default: studio.tasks.TASKS); a
+    ConfigError names the first problem and its fix."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the file must be a mapping with a top-level 'tasks:' key.")
     try:
-        return StudioConfig.model_validate(data)
+        return StudioConfig.model_validate(data, context={"tasks": tasks if tasks is not None else TASKS})
     except ValidationError as exc:
         error = exc.errors()[0]
         place = _place(tuple(error["loc"]), data)

@@ -1,54 +1,71 @@
 """ModelManager: loads models on first use, caches them, and frees them again.
 
 The cache is keyed by (id, revision, task, dtype, quantization, device), bounded by a
-count and a memory budget, and evicts the least recently used model. Concurrent requests
-for one key load it once. torch and transformers are imported here lazily, on first
-model use, so the page comes up about as fast as a bare Gradio app.
+count (max_models) and a memory budget (half of this machine's memory by default), and
+evicts the least recently used model. Concurrent requests for one key load it once.
+Tokenizers read for the tabs' facts (mask token, languages) live in the same cache with
+task "tokenizer", so the Loaded models panel sees and unloads them too. Loading itself
+is in studio/loading.py (re-exported here); see docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from studio.config import ModelEntry
 from studio.errors import UserError
+from studio.loading import (
+    DEVICES,
+    DTYPES,
+    QUANTIZATIONS,
+    TOKENIZER_TASK,
+    LoadedModel,
+    ModelSettings,
+    ProgressCallback,
+    explain_load_error,
+    hub_is_offline,
+    is_cached,
+    load_model,
+    load_tokenizer,
+    model_bytes,
+    package_path,
+    resolve_device,
+    resolve_source,
+)
 from studio.tasks import TASKS, Task
+
+__all__ = [
+    "DEVICES",
+    "DTYPES",
+    "QUANTIZATIONS",
+    "TOKENIZER_TASK",
+    "CacheKey",
+    "LoadedModel",
+    "ModelManager",
+    "ModelSettings",
+    "ProgressCallback",
+    "default_memory_budget",
+    "explain_load_error",
+    "hub_is_offline",
+    "is_cached",
+    "load_model",
+    "load_tokenizer",
+    "model_bytes",
+    "package_path",
+    "resolve_device",
+    "resolve_source",
+]
 
 log = logging.getLogger(__name__)
 
-DTYPES = ("auto", "float32", "float16", "bfloat16")
-QUANTIZATIONS = ("none", "8bit", "4bit")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-ProgressCallback = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """How a model is loaded: the model-settings row of every tab."""
-
-    dtype: str = "auto"
-    quantization: str = "none"
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        for name, value, allowed in (
-            ("dtype", self.dtype, DTYPES),
-            ("quantization", self.quantization, QUANTIZATIONS),
-            ("device", self.device, DEVICES),
-        ):
-            if value not in allowed:
-                raise UserError(f"{name} {value!r} is not supported; choose one of {', '.join(allowed)}.")
+GB = 2**30
 
 
 @dataclass(frozen=True)
@@ -61,133 +78,6 @@ class CacheKey:
     device: str
 
 
-@dataclass
-class LoadedModel:
-    """A model ready to run: the pipeline where the task has one, else model + processor."""
-
-    entry: ModelEntry
-    task: str
-    settings: ModelSettings
-    device: str
-    model: Any
-    processor: Any = None
-    pipeline: Any = None
-    path: str = ""
-    num_bytes: int = 0
-    load_seconds: float = 0.0
-    last_used: float = field(default_factory=time.monotonic)
-
-    @property
-    def tokenizer(self) -> Any:
-        return getattr(self.processor, "tokenizer", self.processor)
-
-
-def resolve_device(requested: str) -> str:
-    """The torch device for a request; a UserError when it does not exist here."""
-    import torch
-
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise UserError("CUDA is not available on this machine; set device to auto or cpu.")
-    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UserError("Apple MPS is not available on this machine; set device to auto or cpu.")
-    return requested
-
-
-def package_path(entry: ModelEntry) -> Path:
-    """The folder (or file) of weights shipped inside an installed pip package."""
-    packages = entry.package if isinstance(entry.package, list) else [entry.package]
-    try:
-        module = importlib.import_module(str(packages[0]))
-    except ImportError:
-        pip_name = str(packages[0]).replace("_", "-")
-        raise UserError(
-            f"Model {entry.display_name} needs the pip package {pip_name}; install it with pip install {pip_name}."
-        ) from None
-    if hasattr(module, "get_model_path"):
-        return Path(module.get_model_path())
-    raise UserError(f"Package {packages[0]} does not ship a model folder (no get_model_path()); check models.yaml.")
-
-
-def resolve_source(entry: ModelEntry) -> str:
-    """What from_pretrained / pipeline is given: a hub id, or a local folder."""
-    if entry.source == "local":
-        path = Path(entry.id).expanduser()
-        if not path.is_dir():
-            raise UserError(f"Model folder {entry.id} does not exist; fix its path in models.yaml.")
-        return str(path)
-    if entry.source == "package":
-        if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/gguf.py)
-            from studio.gguf import packaged_gguf_source
-
-            return packaged_gguf_source(entry)
-        return str(package_path(entry))
-    return entry.id
-
-
-def hub_is_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
-
-
-def is_cached(entry: ModelEntry) -> bool:
-    """Whether the model can load without the network (cheap: looks at the hub cache only)."""
-    if entry.source != "hub":
-        return True
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(entry.id, "config.json", revision=entry.revision)
-    return isinstance(found, str)
-
-
-def explain_load_error(entry: ModelEntry, exc: BaseException) -> UserError | None:
-    """A one-sentence UserError for the load failures a person can do something about."""
-    name = entry.display_name
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, MemoryError) or "OutOfMemoryError" in text or "out of memory" in text.lower():
-        return UserError(
-            f"Not enough memory to load {name}; unload models in the Loaded models panel, "
-            "choose a smaller dtype or quantization, or pick a smaller model."
-        )
-    if "GatedRepoError" in text or "gated repo" in text.lower():
-        return UserError(
-            f"Model {entry.id} is gated; accept its licence on huggingface.co and set HF_TOKEN before starting the app."
-        )
-    if "RepositoryNotFoundError" in text or "is not a valid model identifier" in text:
-        return UserError(f"Model {entry.id} was not found on the Hugging Face Hub; check its id in models.yaml.")
-    if "RevisionNotFoundError" in text or "is not a valid git identifier" in text:
-        return UserError(f"Revision {entry.revision} of {entry.id} was not found; check the sha in models.yaml.")
-    offline_markers = ("offline", "couldn't connect", "cannot find the requested files", "LocalEntryNotFound")
-    if entry.source == "hub" and any(marker.lower() in text.lower() for marker in offline_markers):
-        return UserError(
-            f"Model {entry.id} is not downloaded and the Hub cannot be reached; download it once "
-            f"with network (hf download {entry.id}) or pick a model marked offline."
-        )
-    if "bitsandbytes" in text.lower() or "quantiz" in text.lower():
-        return UserError(
-            f"{name} cannot be loaded with 8-bit or 4-bit quantization on this device; set quantization to none."
-        )
-    if "trust_remote_code" in text:
-        return UserError(
-            f"Model {entry.id} needs custom code from its repository; enable trust_remote_code for it in "
-            "models.yaml only if you trust that code."
-        )
-    return None
-
-
-def model_bytes(model: Any) -> int:
-    """Bytes held by a model's parameters and buffers."""
-    try:
-        tensors = list(model.parameters()) + list(model.buffers())
-    except AttributeError:
-        return 0
-    return sum(t.numel() * t.element_size() for t in tensors)
-
-
 def default_memory_budget() -> int:
     """Half of this machine's memory: room for the app, the OS and a training run."""
     import psutil
@@ -196,15 +86,26 @@ def default_memory_budget() -> int:
 
 
 class ModelManager:
-    """Lazy loading, a bounded LRU cache, and one load per key when requests race."""
+    """Lazy loading, a bounded LRU cache, and one load per key when requests race.
+
+    max_models bounds how many models (not tokenizers) stay loaded. memory_budget (bytes;
+    None means half of this machine's memory) bounds the sum of their num_bytes: after each
+    load, least recently used models are unloaded until both bounds hold. The model just
+    requested is never unloaded; when it alone is over budget it stays, with a warning.
+    Tokenizer entries count as ~0 bytes, never push models out, and are bounded on their
+    own by max_tokenizers.
+    """
+
+    max_tokenizers = 32
 
     def __init__(self, max_models: int = 3, memory_budget: int | None = None) -> None:
         self.max_models = max(1, max_models)
-        self.memory_budget = memory_budget
+        self.memory_budget = default_memory_budget() if memory_budget is None else memory_budget
         self._cache: OrderedDict[CacheKey, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[CacheKey, threading.Lock] = {}
         self.load_count = 0
+        self.tokenizer_load_count = 0
 
     @staticmethod
     def key(entry: ModelEntry, task: Task | str, settings: ModelSettings) -> CacheKey:
@@ -225,7 +126,43 @@ class ModelManager:
         """The loaded model for this entry, task and settings; loads it on first use."""
         task = TASKS[task] if isinstance(task, str) else task
         settings = settings or ModelSettings()
-        key = self.key(entry, task, settings)
+        return self._cached(self.key(entry, task, settings), lambda: self._load(entry, task, settings, progress))
+
+    def tokenizer(self, entry: ModelEntry) -> Any | None:
+        """The entry's AutoTokenizer alone (no weights), cached with task "tokenizer".
+
+        None when the model is not on this machine (is_cached) or its tokenizer cannot be
+        read: a tab must not fail because of a tokenizer fact.
+        """
+        if not is_cached(entry):
+            return None
+        key = self.key(entry, TOKENIZER_TASK, ModelSettings())
+        try:
+            return self._cached(key, lambda: self._load_tokenizer(entry)).processor
+        except Exception as exc:
+            log.info("No tokenizer for %s: %s", entry.id, exc)
+            return None
+
+    def loaded(self) -> list[LoadedModel]:
+        """What is in memory, most recently used first (tokenizers included)."""
+        with self._lock:
+            return list(reversed(self._cache.values()))
+
+    def loaded_bytes(self) -> int:
+        """The sum of num_bytes over everything loaded: what memory_budget bounds."""
+        with self._lock:
+            return sum(m.num_bytes for m in self._cache.values())
+
+    def unload(self, model_id: str | None = None) -> int:
+        """Unload one model id (all its tasks, settings and its tokenizer), or everything; returns how many."""
+        with self._lock:
+            keys = [k for k in self._cache if model_id is None or k.model_id == model_id]
+            for key in keys:
+                del self._cache[key]
+        _free_memory()
+        return len(keys)
+
+    def _cached(self, key: CacheKey, load: Callable[[], LoadedModel]) -> LoadedModel:
         with self._lock:
             if key in self._cache:
                 return self._touch(key)
@@ -234,12 +171,19 @@ class ModelManager:
             with self._lock:
                 if key in self._cache:
                     return self._touch(key)
-            loaded = self._load(entry, task, settings, progress)
+            try:
+                loaded = load()
+            except BaseException:
+                with self._lock:
+                    self._loading.pop(key, None)
+                raise
             with self._lock:
                 self._cache[key] = loaded
                 self._loading.pop(key, None)
-                self._evict(keep=key)
-            return loaded
+                evicted = self._evict(keep=key)
+        if evicted:
+            _free_memory()
+        return loaded
 
     def _touch(self, key: CacheKey) -> LoadedModel:
         self._cache.move_to_end(key)
@@ -247,35 +191,34 @@ class ModelManager:
         loaded.last_used = time.monotonic()
         return loaded
 
-    def _evict(self, keep: CacheKey) -> None:
-        """Drop least recently used models until the count and memory bounds hold."""
-        evicted = False
-        while len(self._cache) > 1:
-            too_many = len(self._cache) > self.max_models
-            total = sum(m.num_bytes for m in self._cache.values())
-            too_big = self.memory_budget is not None and total > self.memory_budget
-            if not (too_many or too_big):
+    def _evict(self, keep: CacheKey) -> int:
+        """Drop least recently used entries until the bounds hold (lock held); returns how many."""
+        evicted = 0
+        while True:
+            models = [k for k in self._cache if k.task != TOKENIZER_TASK]
+            tokenizers = [k for k in self._cache if k.task == TOKENIZER_TASK]
+            total = sum(self._cache[k].num_bytes for k in models)
+            over_budget = total > self.memory_budget
+            if keep.task != TOKENIZER_TASK and (len(models) > self.max_models or over_budget):
+                candidates = [k for k in models if k != keep]
+                if not candidates:
+                    log.warning(
+                        "%s (%s) alone takes %.2f GB, over the memory budget of %.2f GB; keeping it loaded",
+                        keep.model_id,
+                        keep.task,
+                        total / GB,
+                        self.memory_budget / GB,
+                    )
+                    break
+            elif len(tokenizers) > self.max_tokenizers:
+                candidates = [k for k in tokenizers if k != keep]
+            else:
                 break
-            oldest = next(k for k in self._cache if k != keep)
+            oldest = candidates[0]
             log.info("Unloading %s (%s) to stay within the cache bounds", oldest.model_id, oldest.task)
             del self._cache[oldest]
-            evicted = True
-        if evicted:
-            _free_memory()
-
-    def loaded(self) -> list[LoadedModel]:
-        """What is in memory, most recently used first."""
-        with self._lock:
-            return list(reversed(self._cache.values()))
-
-    def unload(self, model_id: str | None = None) -> int:
-        """Unload one model id (all its tasks and settings), or everything; returns how many."""
-        with self._lock:
-            keys = [k for k in self._cache if model_id is None or k.model_id == model_id]
-            for key in keys:
-                del self._cache[key]
-        _free_memory()
-        return len(keys)
+            evicted += 1
+        return evicted
 
     def _load(
         self, entry: ModelEntry, task: Task, settings: ModelSettings, progress: ProgressCallback | None
@@ -304,8 +247,15 @@ class ModelManager:
         log.info("Loaded %s for %s in %.1f s", entry.id, task.id, loaded.load_seconds)
         return loaded
 
+    def _load_tokenizer(self, entry: ModelEntry) -> LoadedModel:
+        loaded = load_tokenizer(entry)
+        self.tokenizer_load_count += 1
+        log.info("Loaded the tokenizer of %s in %.1f s", entry.id, loaded.load_seconds)
+        return loaded
+
 
 def _free_memory() -> None:
+    """Collect what eviction released, and hand cached CUDA blocks back to the driver."""
     gc.collect()
     try:
         import torch
@@ -314,66 +264,3 @@ def _free_memory() -> None:
             torch.cuda.empty_cache()
     except ImportError:
         pass
-
-
-def _load_kwargs(entry: ModelEntry, settings: ModelSettings, device: str) -> dict[str, Any]:
-    """from_pretrained keyword arguments for the settings row."""
-    kwargs: dict[str, Any] = {"trust_remote_code": entry.trust_remote_code, "dtype": settings.dtype}
-    if entry.revision:
-        kwargs["revision"] = entry.revision
-    if settings.quantization != "none":
-        try:
-            import bitsandbytes  # noqa: F401
-        except ImportError:
-            raise UserError(
-                "8-bit and 4-bit loading need the bitsandbytes package; set quantization to none."
-            ) from None
-        from transformers import BitsAndBytesConfig
-
-        if settings.quantization == "8bit":
-            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
-        else:
-            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True)
-        kwargs["device_map"] = {"": device}
-    return kwargs
-
-
-def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> LoadedModel:
-    """Load an entry for a task: a pipeline where one exists, else model and processor."""
-    import transformers
-
-    device = resolve_device(settings.device)
-    source = resolve_source(entry)
-    if entry.source == "hub" and hub_is_offline() and not is_cached(entry):
-        raise UserError(
-            f"Model {entry.id} is not downloaded and the app is offline; download it once with network "
-            f"(hf download {entry.id}) or pick a model marked offline."
-        )
-    kwargs = _load_kwargs(entry, settings, device)
-    quantized = "quantization_config" in kwargs
-    if task.pipeline_task:
-        revision = kwargs.pop("revision", None)
-        trust = kwargs.pop("trust_remote_code")
-        pipe = transformers.pipeline(
-            task.pipeline_task,
-            model=source,
-            revision=revision,
-            trust_remote_code=trust,
-            device=None if quantized else device,
-            model_kwargs=kwargs,
-        )
-        processor = getattr(pipe, "processor", None) or getattr(pipe, "tokenizer", None)
-        return LoadedModel(
-            entry, task.id, settings, device, pipe.model, processor, pipe, source, model_bytes(pipe.model)
-        )
-    model_class = getattr(transformers, task.model_class)
-    model = model_class.from_pretrained(source, **kwargs)
-    if not quantized:
-        model = model.to(device)
-    model.eval()
-    processor_class = getattr(transformers, task.processor_class)
-    processor_kwargs = {"trust_remote_code": entry.trust_remote_code}
-    if entry.revision:
-        processor_kwargs["revision"] = entry.revision
-    processor = processor_class.from_pretrained(source, **processor_kwargs)
-    return LoadedModel(entry, task.id, settings, device, model, processor, None, source, model_bytes(model))
