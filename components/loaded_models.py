@@ -28,7 +28,7 @@ def build(studio: Studio, tab: gr.Tab) -> None:
 
     def unload_model(model: str | None) -> tuple[pd.DataFrame, Any]:
         """Unload one model id (every task and setting it is loaded with); empty means all."""
-        count = studio.manager.unload(model or None)
+        count = studio.unload(model)
         gr.Info(f"Unloaded {count} model{'s' if count != 1 else ''}.")
         return table(), choices()
 

@@ -1,302 +1,32 @@
 """The parameter spec: every input of every task declared once.
 
-A `Param` holds a name (the API's, as transformers spells it), a kind, a default, bounds or
-choices, a readable label, one line of help and a widget hint. From one declaration come:
-
-- validation (`Param.check`): the only place numbers, choices and texts are parsed, so every
-  bad value gets one sentence naming the parameter and its range;
-- an adapter's signature and defaults (`@takes(...)`), hence the API's, since the page's
-  widgets start at the same defaults;
-- the widgets (components/widgets.py builds them from the hint, bound by name);
-- Show code's arguments and the parameter tables in docs/API.md.
-
+A `Param` (studio/spec.py) holds a name (the API's, as transformers spells it), a kind, a
+default, bounds or choices, a label, one line of help and a widget hint. From one
+declaration come validation (`Param.check`, the only place values are parsed), an
+adapter's signature and defaults (`@takes`), the widgets (components/widgets.py, bound by
+name), Show code's arguments and docs/API.md (studio/apidocs.py). This module holds the
+inputs several tasks share; a task's own inputs sit beside its adapter.
 See docs/ARCHITECTURE.md, "Parameters".
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import inspect
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from studio.spec import REQUIRED, Param, Spec, clean_text, spec_of, takes
 
-from studio.errors import UserError
-
-
-class _Required:
-    """The default of an input that has none (shown as required in the API)."""
-
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()
-
-Kind = Literal["text", "int", "float", "bool", "choice", "image", "audio", "file", "messages", "any"]
-WIDGET_OF_KIND = {
-    "text": "textbox",
-    "int": "slider",
-    "float": "slider",
-    "bool": "checkbox",
-    "choice": "dropdown",
-    "image": "image",
-    "audio": "audio",
-    "file": "file",
-    "messages": "chatbot",
-    "any": "json",
-}
-ANNOTATION_OF_KIND: dict[str, Any] = {"text": str, "int": int, "float": float, "bool": bool, "choice": str}
-# Text that tokenizers choke on: lone UTF-16 surrogates (invalid in UTF-8) and NUL.
-_UNSAFE_TEXT = re.compile("[\ud800-\udfff\x00]")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
-
-
-def clean_text(value: str) -> str:
-    """The text without characters no tokenizer can encode (lone surrogates, NUL)."""
-    return _UNSAFE_TEXT.sub("", value)
-
-
-def _fmt(number: float | None) -> str:
-    return "" if number is None else f"{number:g}"
-
-
-@dataclass(frozen=True)
-class Param:
-    """One input of a task: what it is, what it may be, and how the page shows it."""
-
-    name: str
-    kind: Kind
-    default: Any = REQUIRED
-    help: str = ""
-    label: str = ""
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False  # low itself is not allowed (e.g. top_p > 0)
-    choices: tuple[Any, ...] = ()
-    choice_labels: tuple[str, ...] = ()  # readable names for the choices, same order
-    widget: str = ""  # a hint for components/widgets.py; empty: from the kind
-    step: float | None = None
-    lines: int = 1
-    placeholder: str = ""
-
-    def __post_init__(self) -> None:
-        if self.choice_labels and len(self.choice_labels) != len(self.choices):
-            raise ValueError(f"{self.name}: choice_labels and choices differ in length")
-
-    def but(self, **changes: Any) -> Param:
-        """A copy with some fields changed (a task's own default or bounds for a shared input)."""
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
-
-    @property
-    def title(self) -> str:
-        """The label shown on the page: a readable one where declared, else the API name."""
-        return self.label or self.name
-
-    @property
-    def widget_hint(self) -> str:
-        return self.widget or WIDGET_OF_KIND[self.kind]
-
-    @property
-    def range_text(self) -> str:
-        """The allowed values in words, for messages and docs."""
-        if self.kind == "choice":
-            return "one of " + ", ".join(str(choice) for choice in self.choices)
-        if self.low is None and self.high is None:
-            return ""
-        if self.kind == "int":
-            return f"a whole number between {_fmt(self.low)} and {_fmt(self.high)}"
-        low = f"above {_fmt(self.low)}" if self.low_open else f"at least {_fmt(self.low)}"
-        return f"a number {low} and at most {_fmt(self.high)}"
-
-    def check(self, value: Any) -> Any:
-        """The value as the adapter wants it, or a UserError naming this parameter and its range."""
-        if value is None and not self.required:
-            return self.default
-        checker = _CHECKS.get(self.kind)
-        return checker(self, value) if checker else value
-
-    def _bad(self, value: Any) -> UserError:
-        shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
-        return UserError(f"{self.name} must be {self.range_text}; got {shown}.")
-
-    def _within(self, number: float, value: Any) -> None:
-        if self.low is not None and (number <= self.low if self.low_open else number < self.low):
-            raise self._bad(value)
-        if self.high is not None and number > self.high:
-            raise self._bad(value)
-
-
-def _as_number(param: Param, value: Any) -> float:
-    if isinstance(value, bool) or value is None or isinstance(value, (list, dict, tuple)):
-        raise param._bad(value)
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise param._bad(value) from None
-    if not math.isfinite(number):
-        raise param._bad(value)
-    return number
-
-
-def _check_int(param: Param, value: Any) -> int:
-    number = _as_number(param, value)
-    if not number.is_integer():
-        raise param._bad(value)
-    param._within(number, value)
-    return int(number)
-
-
-def _check_float(param: Param, value: Any) -> float:
-    number = _as_number(param, value)
-    param._within(number, value)
-    return number
-
-
-def _check_bool(param: Param, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise UserError(f"{param.name} must be true or false; got {value!r}.")
-
-
-def _check_choice(param: Param, value: Any) -> Any:
-    if value is None:
-        raise param._bad(value)
-    wanted = str(value).strip().lower()
-    for choice in param.choices:
-        if str(choice).lower() == wanted:
-            return choice
-    raise param._bad(value)
-
-
-def _check_text(param: Param, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise UserError(f"{param.name} must be text; got {type(value).__name__}.")
-    return clean_text(value)
-
-
-_CHECKS: dict[str, Callable[[Param, Any], Any]] = {
-    "int": _check_int,
-    "float": _check_float,
-    "bool": _check_bool,
-    "choice": _check_choice,
-    "text": _check_text,
-}
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A task's inputs, in API order."""
-
-    params: tuple[Param, ...]
-
-    def __post_init__(self) -> None:
-        names = [param.name for param in self.params]
-        if len(set(names)) != len(names):
-            raise ValueError(f"parameter names repeat: {names}")
-
-    @property
-    def names(self) -> list[str]:
-        return [param.name for param in self.params]
-
-    def __getitem__(self, name: str) -> Param:
-        for param in self.params:
-            if param.name == name:
-                return param
-        raise KeyError(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.names
-
-    def defaults(self) -> dict[str, Any]:
-        """The defaults of the inputs that have one."""
-        return {param.name: param.default for param in self.params if not param.required}
-
-    def checked(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Every input checked, defaults filled in; a missing required input is checked as None."""
-        unknown = [name for name in values if name not in self]
-        if unknown:
-            raise UserError(f"{unknown[0]} is not an input here; the inputs are {', '.join(self.names)}.")
-        return {
-            param.name: param.check(values.get(param.name, None if param.required else param.default))
-            for param in self.params
-        }
-
-    def signature_parameters(self) -> list[inspect.Parameter]:
-        """The inputs as Python parameters (real names, spec defaults), for generated signatures."""
-        return [
-            inspect.Parameter(
-                param.name,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                default=inspect.Parameter.empty if param.required else param.default,
-                annotation=ANNOTATION_OF_KIND.get(param.kind, inspect.Parameter.empty),
-            )
-            for param in self.params
-        ]
-
-
-def spec_of(*groups: Param | Iterable[Param]) -> Spec:
-    """A Spec from params and groups of params (e.g. GENERATION), flattened in order."""
-    params: list[Param] = []
-    for group in groups:
-        params.extend([group] if isinstance(group, Param) else group)
-    return Spec(tuple(params))
-
-
-Adapter = TypeVar("Adapter", bound=Callable[..., Any])
-
-
-def takes(*groups: Param | Iterable[Param]) -> Callable[[Adapter], Adapter]:
-    """Declare an adapter's inputs. The function lists the names (no defaults); every call,
-    from Studio or from Python, is checked against the spec and gets its defaults."""
-    spec = spec_of(*groups)
-
-    def decorate(function: Adapter) -> Adapter:
-        own = list(inspect.signature(function).parameters)
-        if own[1:] != spec.names:
-            raise TypeError(f"{function.__qualname__} takes {own[1:]} but its spec declares {spec.names}")
-        first = inspect.signature(function).parameters[own[0]]
-        signature = inspect.Signature([first, *spec.signature_parameters()])
-
-        @functools.wraps(function)
-        def adapter(loaded: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(loaded, *args, **kwargs)
-            bound.apply_defaults()
-            values = {name: bound.arguments[name] for name in spec.names}
-            return function(loaded, **spec.checked(values))
-
-        adapter.__signature__ = signature  # type: ignore[attr-defined]
-        adapter.spec = spec  # type: ignore[attr-defined]
-        adapter.unchecked = function  # type: ignore[attr-defined]
-        return adapter  # type: ignore[return-value]
-
-    return decorate
-
-
-def markdown_table(spec: Spec) -> str:
-    """The inputs as a Markdown table (name, type, default, allowed, help), for docs/API.md."""
-    rows = ["| parameter | type | default | allowed | what it does |", "|---|---|---|---|---|"]
-    for param in spec.params:
-        default = "required" if param.required else f"`{param.default!r}`"
-        rows.append(f"| `{param.name}` | {param.kind} | {default} | {param.range_text} | {param.help} |")
-    return "\n".join(rows)
-
+__all__ = [
+    "AUDIO",
+    "GENERATION",
+    "IMAGE",
+    "MODEL_SETTINGS",
+    "REQUIRED",
+    "TEXT",
+    "TOP_K_LABELS",
+    "Param",
+    "Spec",
+    "clean_text",
+    "spec_of",
+    "takes",
+]
 
 # ------------------------------------------------------------------ inputs shared by tasks
 TEXT = Param("text", "text", help="The text to work on.", label="Text", lines=4)
