@@ -35,11 +35,13 @@ class ImageFile(gr.Image):
 
 def image_input(label: str = "Image", **kwargs: Any) -> ImageFile:
     """Upload, webcam or clipboard; the handler gets a file path."""
+    kwargs.pop("info", None)  # gr.Image has no help line (the spec's help is in the API docs)
     kwargs.setdefault("sources", ["upload", "webcam", "clipboard"])
     return ImageFile(label=label, type="filepath", **kwargs)
 
 
 def audio_input(label: str = "Audio", **kwargs: Any) -> gr.Audio:
     """Microphone or upload; the handler gets the file path as uploaded (no ffmpeg conversion)."""
+    kwargs.pop("info", None)  # gr.Audio has no help line (the spec's help is in the API docs)
     kwargs.setdefault("sources", ["upload", "microphone"])
     return gr.Audio(label=label, type="filepath", format=None, **kwargs)

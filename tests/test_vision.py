@@ -234,7 +234,8 @@ def test_max_image_side_is_configurable(tiny: SimpleNamespace, monkeypatch: pyte
     loaded = ModelManager().get(ModelEntry(id=tiny.detr, source="local"), "object-detection")
     monkeypatch.setattr(media, "MAX_IMAGE_SIDE", 200)
     with collect_notices() as notices:
-        raw = object_detection(loaded, str(CAT), threshold=0.5)
+        output = object_detection(loaded, str(CAT), threshold=0.5)
+    raw = output.raw
     assert notices == [
         "The image was downscaled from 451×300 to 200×133 for the model; results are shown on the original."
     ]
@@ -242,7 +243,7 @@ def test_max_image_side_is_configurable(tiny: SimpleNamespace, monkeypatch: pyte
     assert len(raw) == len(want) > 0
     for mine, theirs in zip(raw, want):
         assert abs(mine["box"]["xmax"] - min(451, theirs["box"]["xmax"] * 451 / 200)) <= 1.0
-    original, boxes = raw.visual
+    original, boxes = output.visual
     assert original.size == (451, 300) and len(boxes) == len(raw)
 
 

@@ -7,18 +7,16 @@ from pathlib import Path
 import gradio as gr
 
 from components.context import TabContext
-from components.media_inputs import image_input
-from studio.adapters.vision import visual_of
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
-EXAMPLES = [[str(IMAGES / "coffee.jpg")], [str(IMAGES / "cat.jpg")], [str(IMAGES / "rocket.jpg")]]
+EXAMPLES = [{"image": str(IMAGES / name)} for name in ("coffee.jpg", "cat.jpg", "rocket.jpg")]
 
 
 def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("depth-estimation")
     with gr.Row():
         with gr.Column():
-            image = image_input(elem_classes=["image-upload"])
+            ui.input("image", elem_classes=["image-upload"])
             ui.run_button("Estimate depth")
         with gr.Column():
             depth = gr.Image(
@@ -29,4 +27,4 @@ def build(ctx: TabContext) -> None:
                 elem_classes=["depth-map"],
             )
             ui.raw_output()
-    ui.finish(inputs=[image], outputs=[depth], to_outputs=lambda result: [visual_of(result)], examples=EXAMPLES)
+    ui.finish(outputs=[depth], to_outputs=lambda result: [result.visual], examples=EXAMPLES)

@@ -7,14 +7,13 @@ from pathlib import Path
 import gradio as gr
 
 from components.context import TabContext
-from components.media_inputs import image_input
-from studio.adapters.vision import SUBTASKS, visual_of
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
+THRESHOLDS = {"threshold": 0.9, "mask_threshold": 0.5, "overlap_mask_area_threshold": 0.5}
 EXAMPLES = [
-    [str(IMAGES / "cat.jpg"), "auto", 0.9, 0.5, 0.5],
-    [str(IMAGES / "rocket.jpg"), "auto", 0.9, 0.5, 0.5],
-    [str(IMAGES / "shapes.png"), "semantic", 0.9, 0.5, 0.5],
+    {"image": str(IMAGES / "cat.jpg"), "subtask": "auto", **THRESHOLDS},
+    {"image": str(IMAGES / "rocket.jpg"), "subtask": "auto", **THRESHOLDS},
+    {"image": str(IMAGES / "shapes.png"), "subtask": "semantic", **THRESHOLDS},
 ]
 
 
@@ -22,28 +21,11 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("image-segmentation")
     with gr.Row():
         with gr.Column():
-            image = image_input(elem_classes=["image-upload"])
-            subtask = gr.Dropdown(
-                list(SUBTASKS),
-                value="auto",
-                label="subtask",
-                info="auto: panoptic if the model can, else instance, else semantic",
-            )
+            ui.input("image", elem_classes=["image-upload"])
+            subtask = ui.input("subtask")
+            # The thresholds apply to panoptic and instance segmentation only.
             with gr.Group(visible=True) as thresholds:
-                threshold = gr.Slider(
-                    0.0, 1.0, value=0.9, step=0.05, label="threshold", info="Panoptic / instance: keep masks above"
-                )
-                mask_threshold = gr.Slider(
-                    0.0, 1.0, value=0.5, step=0.05, label="mask_threshold", info="Panoptic / instance: mask pixel cut"
-                )
-                overlap = gr.Slider(
-                    0.0,
-                    1.0,
-                    value=0.5,
-                    step=0.05,
-                    label="overlap_mask_area_threshold",
-                    info="Panoptic / instance: drop small disconnected parts",
-                )
+                ui.inputs("threshold", "mask_threshold", "overlap_mask_area_threshold")
             ui.run_button("Segment")
         with gr.Column():
             drawn = gr.AnnotatedImage(label="Segments", elem_classes=["segments"])
@@ -56,9 +38,4 @@ def build(ctx: TabContext) -> None:
         queue=False,
         show_progress="hidden",
     )
-    ui.finish(
-        inputs=[image, subtask, threshold, mask_threshold, overlap],
-        outputs=[drawn],
-        to_outputs=lambda result: [visual_of(result)],
-        examples=EXAMPLES,
-    )
+    ui.finish(outputs=[drawn], to_outputs=lambda result: [result.visual], examples=EXAMPLES)

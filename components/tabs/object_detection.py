@@ -9,11 +9,13 @@ import gradio as gr
 import pandas as pd
 
 from components.context import TabContext
-from components.media_inputs import image_input
-from studio.adapters.vision import visual_of
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
-EXAMPLES = [[str(IMAGES / "cat.jpg"), 0.5], [str(IMAGES / "astronaut.jpg"), 0.7], [str(IMAGES / "coffee.jpg"), 0.5]]
+EXAMPLES = [
+    {"image": str(IMAGES / "cat.jpg"), "threshold": 0.5},
+    {"image": str(IMAGES / "astronaut.jpg"), "threshold": 0.7},
+    {"image": str(IMAGES / "coffee.jpg"), "threshold": 0.5},
+]
 COLUMNS = ["label", "score", "xmin", "ymin", "xmax", "ymax"]
 
 
@@ -27,10 +29,8 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("object-detection")
     with gr.Row():
         with gr.Column():
-            image = image_input(elem_classes=["image-upload"])
-            threshold = gr.Slider(
-                0.0, 1.0, value=0.5, step=0.05, label="threshold", info="Hide detections scoring below this"
-            )
+            ui.input("image", elem_classes=["image-upload"])
+            ui.input("threshold")
             ui.run_button("Detect")
         with gr.Column():
             drawn = gr.AnnotatedImage(label="Detections", elem_classes=["detections"])
@@ -42,8 +42,7 @@ def build(ctx: TabContext) -> None:
             )
             ui.raw_output()
     ui.finish(
-        inputs=[image, threshold],
         outputs=[drawn, table],
-        to_outputs=lambda result: [visual_of(result), detections_table(result)],
+        to_outputs=lambda result: [result.visual, detections_table(result.output)],
         examples=EXAMPLES,
     )

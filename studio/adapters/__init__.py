@@ -1,1 +1,1 @@
-"""How each task is run: plain data in, plain data out (the raw output of DESIGN.md)."""
+"""How each task is run: plain data in, plain data out (see docs/ARCHITECTURE.md, "Results")."""

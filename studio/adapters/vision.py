@@ -3,10 +3,10 @@ zero-shot image classification, run through the transformers pipelines.
 
 Every adapter reads the upload with `studio.media.load_image` (odd formats converted with
 a notice, bad files refused in one sentence, images larger than `media.MAX_IMAGE_SIDE`
-downscaled) and returns the raw output of DESIGN.md. Boxes, masks and depth maps come back
-at the ORIGINAL image's size. What a tab draws (the original image with boxes or masks, the
-coloured depth map) rides along on the raw output as its `visual` attribute: plain PIL /
-numpy values, not part of the JSON.
+downscaled) and returns the raw output (docs/ARCHITECTURE.md, "Results"). Boxes, masks and
+depth maps come back at the ORIGINAL image's size. What a tab draws (the original image
+with boxes or masks, the coloured depth map) is the `visual` of a `studio.results.Output`:
+plain PIL / numpy values, not part of the JSON.
 """
 
 from __future__ import annotations
@@ -16,48 +16,45 @@ from typing import Any
 import numpy as np
 
 from studio import media
-from studio.adapters.common import positive_int
 from studio.errors import UserError, notify
+from studio.params import IMAGE, TOP_K_LABELS, Param, takes
+from studio.results import Output
 
 SUBTASKS = ("auto", "panoptic", "instance", "semantic")
 DEFAULT_IMAGE_TEMPLATE = "This is a photo of {}."
 MAX_LABELS = 100
 MASK_OPACITY = 0.6  # masks drawn at this opacity, so the photo shows through
 
-
-class RawList(list):
-    """A raw output list (the JSON) that also carries what the tab draws, as `.visual`."""
-
-    visual: Any = None
+PHOTO = IMAGE.but(label="Image")
 
 
-class RawDict(dict):
-    """A raw output dict (the JSON) that also carries what the tab draws, as `.visual`."""
-
-    visual: Any = None
-
-
-def with_visual(raw: list | dict, visual: Any) -> RawList | RawDict:
-    """The raw output with a visual attached; it still compares and serialises as plain JSON."""
-    shown = RawList(raw) if isinstance(raw, list) else RawDict(raw)
-    shown.visual = visual
-    return shown
+def _threshold(name: str, default: float, help: str) -> Param:
+    """A threshold between 0 and 1."""
+    return Param(name, "float", default, help, low=0.0, high=1.0, step=0.05)
 
 
-def visual_of(raw: Any) -> Any:
-    """What a raw output carries for the tab to draw (None when nothing)."""
-    return getattr(raw, "visual", None)
-
-
-def _fraction(value: Any, name: str) -> float:
-    """A number between 0 and 1 (thresholds), or a UserError saying so."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number between 0 and 1.") from None
-    if not 0.0 <= number <= 1.0:
-        raise UserError(f"{name} must be between 0 and 1; got {number:g}.")
-    return number
+THRESHOLD = _threshold("threshold", 0.5, "Hide detections scoring below this.")
+SUBTASK = Param(
+    "subtask",
+    "choice",
+    "auto",
+    "auto: panoptic if the model can, else instance, else semantic.",
+    choices=SUBTASKS,
+)
+SEGMENT_THRESHOLDS = (
+    _threshold("threshold", 0.9, "Panoptic / instance: keep masks above."),
+    _threshold("mask_threshold", 0.5, "Panoptic / instance: mask pixel cut."),
+    _threshold("overlap_mask_area_threshold", 0.5, "Panoptic / instance: drop small disconnected parts."),
+)
+CANDIDATE_LABELS = Param(
+    "candidate_labels", "text", help="Labels, separated by commas.", placeholder="a cat, a dog, a car"
+)
+HYPOTHESIS_TEMPLATE = Param(
+    "hypothesis_template",
+    "text",
+    DEFAULT_IMAGE_TEMPLATE,
+    "Each label is put in place of {} before the model compares it with the image.",
+)
 
 
 def model_image(image: Any) -> media.ImageInput:
@@ -72,18 +69,28 @@ def original_and_model_image(image: Any) -> tuple[Any, media.ImageInput]:
 
 
 # --------------------------------------------------------------------- image classification
-def image_classification(loaded: Any, image: str, top_k: int = 5) -> list[dict]:
-    """The top_k labels and scores, as the image-classification pipeline returns them."""
-    top_k = positive_int(top_k, "top_k", 1, 1_000)
+@takes(PHOTO, TOP_K_LABELS)
+def image_classification(loaded: Any, image: str, top_k: int) -> list[dict]:
+    """The top_k labels and scores, as the image-classification pipeline returns them.
+
+    Args:
+        image: The picture to classify (a path or URL).
+        top_k: How many labels to return, best first.
+    """
     picture = model_image(image)
     result = loaded.pipeline(picture.image, top_k=top_k)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
 
 
 # ------------------------------------------------------------------------- object detection
-def object_detection(loaded: Any, image: str, threshold: float = 0.5) -> list[dict]:
-    """Objects scoring above threshold, boxes in the original image's pixels (clipped to it)."""
-    threshold = _fraction(threshold, "threshold")
+@takes(PHOTO, THRESHOLD)
+def object_detection(loaded: Any, image: str, threshold: float) -> Output:
+    """Objects scoring above threshold, boxes in the original image's pixels (clipped to it).
+
+    Args:
+        image: The picture to search (a path or URL).
+        threshold: The lowest score (0 to 1) a detection needs to be returned.
+    """
     original, picture = original_and_model_image(image)
     found = loaded.pipeline(picture.image, threshold=threshold)
     raw = [
@@ -100,7 +107,7 @@ def object_detection(loaded: Any, image: str, threshold: float = 0.5) -> list[di
         ((item["box"]["xmin"], item["box"]["ymin"], item["box"]["xmax"], item["box"]["ymax"]), box_label(item))
         for item in raw
     ]
-    return with_visual(raw, (original, boxes))
+    return Output(raw, (original, boxes))
 
 
 def box_label(item: dict) -> str:
@@ -115,35 +122,35 @@ def supported_subtasks(loaded: Any) -> list[str]:
     return [kind for kind in SUBTASKS[1:] if hasattr(processor, f"post_process_{kind}_segmentation")]
 
 
+@takes(PHOTO, SUBTASK, *SEGMENT_THRESHOLDS)
 def image_segmentation(
     loaded: Any,
     image: str,
-    subtask: str = "auto",
-    threshold: float = 0.9,
-    mask_threshold: float = 0.5,
-    overlap_mask_area_threshold: float = 0.5,
-) -> list[dict]:
+    subtask: str,
+    threshold: float,
+    mask_threshold: float,
+    overlap_mask_area_threshold: float,
+) -> Output:
     """Segments as [{label, score}] (score is None for semantic segments, as in the pipeline).
 
-    subtask "auto" lets the pipeline choose (panoptic, else instance, else semantic);
-    threshold, mask_threshold and overlap_mask_area_threshold apply to panoptic and
-    instance segmentation only. The masks, at the original image's size, are the visual.
+    The masks, at the original image's size, are the visual.
+
+    Args:
+        image: The picture to segment (a path or URL).
+        subtask: auto (panoptic, else instance, else semantic), panoptic, instance or semantic.
+        threshold: Panoptic / instance: the lowest score (0 to 1) a segment needs.
+        mask_threshold: Panoptic / instance: the probability (0 to 1) above which a pixel is in a mask.
+        overlap_mask_area_threshold: Panoptic / instance: drop small disconnected parts (0 to 1).
     """
-    kind = str(subtask or "auto").strip().lower()
-    if kind not in SUBTASKS:
-        raise UserError(f"subtask must be one of {', '.join(SUBTASKS)}; got {subtask!r}.")
-    threshold = _fraction(threshold, "threshold")
-    mask_threshold = _fraction(mask_threshold, "mask_threshold")
-    overlap_mask_area_threshold = _fraction(overlap_mask_area_threshold, "overlap_mask_area_threshold")
     supported = supported_subtasks(loaded)
-    if kind != "auto" and kind not in supported:
+    if subtask != "auto" and subtask not in supported:
         raise UserError(
-            f"{loaded.entry.display_name} does not do {kind} segmentation; set subtask to auto or "
+            f"{loaded.entry.display_name} does not do {subtask} segmentation; set subtask to auto or "
             f"{' or '.join(supported)}."
         )
-    resolved = supported[0] if kind == "auto" and supported else kind
+    resolved = supported[0] if subtask == "auto" and supported else subtask
     original, picture = original_and_model_image(image)
-    kwargs: dict[str, Any] = {"subtask": None if kind == "auto" else kind}
+    kwargs: dict[str, Any] = {"subtask": None if subtask == "auto" else subtask}
     if resolved != "semantic":
         kwargs.update(
             threshold=threshold, mask_threshold=mask_threshold, overlap_mask_area_threshold=overlap_mask_area_threshold
@@ -156,7 +163,7 @@ def image_segmentation(
     if not raw:
         notify(f"No segment scored above the threshold {threshold:g}; lower the threshold to see weaker segments.")
     masks = [(mask_at(segment["mask"], original.size), segment_label(item)) for segment, item in zip(segments, raw)]
-    return with_visual(raw, (original, masks))
+    return Output(raw, (original, masks))
 
 
 def mask_at(mask: Any, size: tuple[int, int]) -> np.ndarray:
@@ -201,12 +208,16 @@ def colorize(depth: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.stack(channels, axis=-1)), 0, 255).astype(np.uint8)
 
 
-def depth_estimation(loaded: Any, image: str) -> dict:
+@takes(PHOTO)
+def depth_estimation(loaded: Any, image: str) -> Output:
     """{min, max} of the predicted depth and {width, height} of the depth map shown.
 
     The map is resized to the original image's size (bilinear) when the image was
     downscaled for the model; min and max are the model's own values. The visual is the
     map as a colour image (bright = larger values: nearer for relative-depth models).
+
+    Args:
+        image: The picture to estimate depth for (a path or URL).
     """
     from PIL import Image
 
@@ -228,7 +239,7 @@ def depth_estimation(loaded: Any, image: str) -> dict:
         "width": int(depth.shape[1]),
         "height": int(depth.shape[0]),
     }
-    return with_visual(raw, colorize(depth))
+    return Output(raw, colorize(depth))
 
 
 # ------------------------------------------------------------ zero-shot image classification
@@ -244,12 +255,19 @@ def parse_image_labels(candidate_labels: str | None) -> list[str]:
     return labels
 
 
+@takes(PHOTO, CANDIDATE_LABELS, HYPOTHESIS_TEMPLATE)
 def zero_shot_image_classification(
-    loaded: Any, image: str, candidate_labels: str, hypothesis_template: str = DEFAULT_IMAGE_TEMPLATE
+    loaded: Any, image: str, candidate_labels: str, hypothesis_template: str
 ) -> list[dict]:
-    """Scores for labels the model never trained on (CLIP-style), best first."""
+    """Scores for labels the model never trained on (CLIP-style), best first.
+
+    Args:
+        image: The picture to classify (a path or URL).
+        candidate_labels: The labels to score, separated by commas.
+        hypothesis_template: The sentence each label is put in, at {}; empty: "This is a photo of {}."
+    """
     labels = parse_image_labels(candidate_labels)
-    template = str(hypothesis_template or "").strip() or DEFAULT_IMAGE_TEMPLATE
+    template = hypothesis_template.strip() or DEFAULT_IMAGE_TEMPLATE
     if template.count("{}") != 1:
         raise UserError(
             "The hypothesis template must contain {} exactly once, where the label goes, e.g. 'This is a photo of {}.'"

@@ -2,6 +2,7 @@
 
 Each snippet opens the image as the app does (RGB; transparency on white; downscaled to
 the app's size limit, with boxes mapped back) so that its `result` equals the raw output.
+The inputs arrive checked against the adapter's spec, defaults filled in.
 """
 
 from __future__ import annotations
@@ -91,12 +92,11 @@ def _snippet(
 
 
 def image_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    top_k = int(inputs.get("top_k") or 5)
-    return _snippet("image-classification", entry, settings, inputs.get("image"), "classifier", f"image, top_k={top_k}")
+    call = f"image, top_k={inputs['top_k']}"
+    return _snippet("image-classification", entry, settings, inputs.get("image"), "classifier", call)
 
 
 def object_detection(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    threshold = float(inputs.get("threshold") if inputs.get("threshold") is not None else 0.5)
     _, scaled = image_lines(inputs.get("image"))
     mapped = "round(v * factor)" if scaled else "round(v)"
     return _snippet(
@@ -105,7 +105,7 @@ def object_detection(entry: ModelEntry, inputs: dict[str, Any], settings: ModelS
         settings,
         inputs.get("image"),
         "detector",
-        f"image, threshold={threshold!r}",
+        f"image, threshold={inputs['threshold']!r}",
         after=[
             "# Boxes in the uploaded image's pixels, clipped to it.",
             "limits = {'xmin': width, 'ymin': height, 'xmax': width, 'ymax': height}",
@@ -119,14 +119,13 @@ def object_detection(entry: ModelEntry, inputs: dict[str, Any], settings: ModelS
 
 
 def image_segmentation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    subtask = str(inputs.get("subtask") or "auto").strip().lower()
+    subtask = inputs["subtask"]
     arguments = ["image"]
     if subtask != "auto":
         arguments.append(f"subtask={subtask!r}")
     if subtask != "semantic":
-        for key, default in (("threshold", 0.9), ("mask_threshold", 0.5), ("overlap_mask_area_threshold", 0.5)):
-            value = inputs.get(key)
-            arguments.append(f"{key}={float(default if value is None else value)!r}")
+        for key in ("threshold", "mask_threshold", "overlap_mask_area_threshold"):
+            arguments.append(f"{key}={inputs[key]!r}")
     return _snippet(
         "image-segmentation",
         entry,
@@ -159,7 +158,7 @@ def depth_estimation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelS
 def zero_shot_image_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     raw_labels = str(inputs.get("candidate_labels") or "").split(",")
     labels = [label for label in dict.fromkeys(part.strip() for part in raw_labels) if label]
-    template = str(inputs.get("hypothesis_template") or "").strip() or DEFAULT_IMAGE_TEMPLATE
+    template = inputs["hypothesis_template"].strip() or DEFAULT_IMAGE_TEMPLATE
     return _snippet(
         "zero-shot-image-classification",
         entry,
