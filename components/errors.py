@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from studio.errors import UserError
+from studio.studio import UserError
 
 log = logging.getLogger("studio.ui")
 

@@ -40,6 +40,25 @@ LAYOUT_ARGUMENTS = {
 }
 
 
+class SpecSlider(gr.Slider):
+    """A slider that leaves range checks to the spec, whose sentence names the parameter
+    (Gradio's own check says only "Value 500 is greater than maximum value 100.")."""
+
+    is_template = True  # drawn by the frontend's Slider
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
+class SpecNumber(gr.Number):
+    """A number box that leaves range checks to the spec (see SpecSlider)."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
 def info_line(param: Param) -> str | None:
     """The help line, naming the API parameter when the label is a readable one."""
     hint = param.help
@@ -66,12 +85,12 @@ def _textbox(param: Param, common: dict[str, Any]) -> gr.Component:
 
 def _slider(param: Param, common: dict[str, Any]) -> gr.Component:
     step = param.step if param.step is not None else (1 if param.kind == "int" else 0.01)
-    return gr.Slider(param.low, param.high, value=_default(param), step=step, **common)
+    return SpecSlider(param.low, param.high, value=_default(param), step=step, **common)
 
 
 def _number(param: Param, common: dict[str, Any]) -> gr.Component:
     precision = 0 if param.kind == "int" else None
-    return gr.Number(_default(param), precision=precision, minimum=param.low, maximum=param.high, **common)
+    return SpecNumber(_default(param), precision=precision, minimum=param.low, maximum=param.high, **common)
 
 
 def _checkbox(param: Param, common: dict[str, Any]) -> gr.Component:
@@ -129,7 +148,10 @@ def widget(param: Param, **layout: Any) -> gr.Component:
     unknown = set(layout) - LAYOUT_ARGUMENTS
     if unknown:
         raise TypeError(f"{param.name}: {sorted(unknown)} are not layout arguments; change the spec instead")
-    common: dict[str, Any] = {"label": param.title, "info": info_line(param), **layout}
+    # Gradio puts a textbox's info line inside its <label>, which then no longer reads as the
+    # label alone (screen readers, page tests): a textbox shows help only when a tab asks.
+    info = None if param.widget_hint == "textbox" else info_line(param)
+    common: dict[str, Any] = {"label": param.title, "info": info, **layout}
     if param.widget_hint not in BUILDERS:
         raise ValueError(f"{param.name}: no widget for hint {param.widget_hint!r}")
     return BUILDERS[param.widget_hint](param, common)

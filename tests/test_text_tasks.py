@@ -287,15 +287,17 @@ def test_translation_multilingual_language_codes(client, tiny: SimpleNamespace) 
 def test_translation_languages_come_from_the_tokenizer(tiny: SimpleNamespace, models_yaml: Path) -> None:
     from transformers.models.mbart.tokenization_mbart import FAIRSEQ_LANGUAGE_CODES
 
-    from studio.adapters.text import languages_of
-
     studio = Studio(load_config(models_yaml), ModelManager())
-    mbart = languages_of(studio.entry("translation", tiny.translator_mbart))
+
+    def languages_of(model: str) -> SimpleNamespace:
+        return SimpleNamespace(**studio.facts("translation", model))
+
+    mbart = languages_of(tiny.translator_mbart)
     assert (mbart.kind, mbart.src_lang, mbart.tgt_lang) == ("multilingual", "en_XX", "de_DE")
     assert sorted(mbart.sources) == sorted(FAIRSEQ_LANGUAGE_CODES) == sorted(mbart.targets)
-    t5 = languages_of(studio.entry("translation", tiny.translator_t5))
+    t5 = languages_of(tiny.translator_t5)
     assert (t5.kind, t5.sources, t5.targets) == ("t5", ("English",), ("German", "French", "Romanian"))
-    marian = languages_of(studio.entry("translation", tiny.translator_marian))
+    marian = languages_of(tiny.translator_marian)
     assert marian.kind == "marian"
 
 

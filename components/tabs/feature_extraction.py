@@ -8,16 +8,16 @@ from components.context import TabContext
 from components.outputs import ranked_table
 
 EXAMPLES = [
-    [
-        "A man is eating food.",
-        "A man is eating a piece of bread.\nThe girl is carrying a baby.\nA man is riding a horse.\n"
+    {
+        "source": "A man is eating food.",
+        "sentences": "A man is eating a piece of bread.\nThe girl is carrying a baby.\nA man is riding a horse.\n"
         "The stock market crashed.",
-    ],
-    [
-        "How do I reset my password?",
-        "I forgot my login details, how can I change them?\nWhat are your opening hours?\n"
+    },
+    {
+        "source": "How do I reset my password?",
+        "sentences": "I forgot my login details, how can I change them?\nWhat are your opening hours?\n"
         "My account password does not work any more.",
-    ],
+    },
 ]
 
 
@@ -25,16 +25,14 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("feature-extraction")
     with gr.Row():
         with gr.Column():
-            source = gr.Textbox(label="Source sentence", lines=2, placeholder="The sentence to compare with…")
-            sentences = gr.Textbox(label="Sentences to compare", lines=6, placeholder="One sentence per line")
+            ui.inputs("source", "sentences", info=None)
             ui.run_button("Compare")
         with gr.Column():
             table = gr.Dataframe(headers=["sentence", "score"], label="Most similar first", interactive=False)
             plot = gr.BarPlot(x="sentence", y="score", label="Cosine similarity", sort="-y", y_lim=[-1, 1])
             ui.raw_output()
     ui.finish(
-        inputs=[source, sentences],
         outputs=[table, plot],
-        to_outputs=lambda result: [ranked_table(result), ranked_table(result)],
+        to_outputs=lambda result: [ranked_table(result.output), ranked_table(result.output)],
         examples=EXAMPLES,
     )

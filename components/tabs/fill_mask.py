@@ -7,20 +7,18 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
-from studio.adapters.text import mask_token_of
-from studio.errors import UserError
 
 EXAMPLES = [
-    ["Paris is the [MASK] of France.", 5],
-    ["The goal of life is [MASK].", 5],
-    ["I take my coffee with milk and [MASK].", 3],
+    {"text": "Paris is the [MASK] of France.", "top_k": 5},
+    {"text": "The goal of life is [MASK].", "top_k": 5},
+    {"text": "I take my coffee with milk and [MASK].", "top_k": 3},
 ]
-GENERIC_PLACEHOLDER = "Write the model's mask token where the missing word goes, e.g. Paris is the [MASK] of France."
 
 
-def placeholder(mask: str | None) -> str:
+def placeholder(mask: str | None, generic: str) -> str:
+    """The text box's placeholder with the model's own mask token (the generic one if unknown)."""
     if not mask:
-        return GENERIC_PLACEHOLDER
+        return generic
     return f"Write {mask} where the missing word goes, e.g. Paris is the {mask} of France."
 
 
@@ -34,27 +32,20 @@ def candidates(result: list[dict[str, Any]]) -> dict[str, float]:
 
 def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("fill-mask")
+    generic = ui.spec["text"].placeholder
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label="Text", lines=3, placeholder=GENERIC_PLACEHOLDER, elem_classes=["masked-text"])
-            top_k = gr.Slider(1, 20, value=5, step=1, label="top_k", info="How many candidates")
+            text = ui.input("text", info=None, elem_classes=["masked-text"])
+            ui.input("top_k")
             ui.run_button("Fill the mask")
         with gr.Column():
             label = gr.Label(label="Candidates", elem_classes=["candidates"])
             ui.raw_output()
-    ui.finish(
-        inputs=[text, top_k],
-        outputs=[label],
-        to_outputs=lambda result: [candidates(result)],
-        examples=EXAMPLES,
-    )
+    ui.finish(outputs=[label], to_outputs=lambda result: [candidates(result.output)], examples=EXAMPLES)
 
     def mask_placeholder(model_id: str | None) -> gr.Textbox:
-        try:
-            entry = ctx.studio.entry("fill-mask", model_id or "")
-        except UserError:
-            return gr.Textbox(placeholder=GENERIC_PLACEHOLDER)
-        return gr.Textbox(placeholder=placeholder(mask_token_of(entry)))
+        mask = ctx.studio.facts("fill-mask", model_id).get("mask_token")
+        return gr.Textbox(placeholder=placeholder(mask, generic))
 
     # On page load and when the model changes: the model's own mask token in the placeholder.
     gr.on(

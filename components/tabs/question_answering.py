@@ -15,9 +15,9 @@ CONTEXT = (
     "from 1887 to 1889. It is 330 metres tall."
 )
 EXAMPLES = [
-    ["Who designed the Eiffel Tower?", CONTEXT, 3],
-    ["How tall is the tower?", CONTEXT, 1],
-    ["When was the tower built?", CONTEXT, 2],
+    {"question": "Who designed the Eiffel Tower?", "context": CONTEXT, "top_k": 3},
+    {"question": "How tall is the tower?", "context": CONTEXT, "top_k": 1},
+    {"question": "When was the tower built?", "context": CONTEXT, "top_k": 2},
 ]
 COLUMNS = ["answer", "score", "start", "end"]
 
@@ -42,29 +42,17 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("question-answering")
     with gr.Row():
         with gr.Column():
-            question = gr.Textbox(label="Question", lines=1, placeholder="Ask something the context answers…")
-            context = gr.Textbox(label="Context", lines=8, placeholder="The text that holds the answer")
+            ui.input("question", info=None)
+            context = ui.input("context", info=None)
             with gr.Row():
-                top_k = gr.Slider(1, 10, value=1, step=1, label="top_k", info="How many answers")
-                max_answer_len = gr.Slider(
-                    1, 100, value=15, step=1, label="max_answer_len", info="Longest answer, in tokens"
-                )
-            no_answer = gr.Checkbox(
-                value=False,
-                label="handle_impossible_answer",
-                info='Let "no answer" win when the context does not say (SQuAD 2.0 models)',
-            )
+                ui.inputs("top_k", "max_answer_len")
+            ui.input("handle_impossible_answer")
             ui.run_button("Answer")
         with gr.Column():
             shown = gr.HighlightedText(label="Answer in the context", elem_classes=["answer-in-context"])
             table = gr.Dataframe(headers=COLUMNS, label="Answers", interactive=False, elem_classes=["answers"])
             raw = ui.raw_output()
-    ui.finish(
-        inputs=[question, context, top_k, max_answer_len, no_answer],
-        outputs=[table],
-        to_outputs=lambda result: [answers_table(result)],
-        examples=[[*row, 15, False] for row in EXAMPLES],
-    )
+    ui.finish(outputs=[table], to_outputs=lambda result: [answers_table(result.output)], examples=EXAMPLES)
     raw.change(
         answer_in_context,
         inputs=[context, raw],

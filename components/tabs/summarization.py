@@ -21,30 +21,23 @@ NEWS = (
     "their cars. Schools stayed open, but several bus routes were cancelled. Forecasters expect the rain "
     "to ease on Wednesday."
 )
-EXAMPLES = [[ARTICLE, 60, 4], [NEWS, 40, 2]]
+EXAMPLES = [
+    {"text": ARTICLE, "max_new_tokens": 60, "num_beams": 4},
+    {"text": NEWS, "max_new_tokens": 40, "num_beams": 2},
+]
 
 
 def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("summarization")
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(label="Text", lines=10, placeholder="Paste an article or a long paragraph…")
+            ui.input("text", info=None)
             with gr.Row():
-                max_new_tokens = gr.Slider(1, 512, value=60, step=1, label="max_new_tokens")
-                num_beams = gr.Slider(1, 8, value=4, step=1, label="num_beams", info="1: greedy")
+                ui.inputs("max_new_tokens", "num_beams")
             with gr.Accordion("More generation settings", open=False), gr.Row():
-                min_new_tokens = gr.Slider(0, 256, value=0, step=1, label="min_new_tokens")
-                length_penalty = gr.Slider(
-                    -2.0, 4.0, value=1.0, step=0.1, label="length_penalty", info=">1 longer, <1 shorter (beams only)"
-                )
-                no_repeat = gr.Slider(0, 10, value=3, step=1, label="no_repeat_ngram_size", info="0: off")
+                ui.inputs("min_new_tokens", "length_penalty", "no_repeat_ngram_size")
             ui.run_button("Summarize")
         with gr.Column():
             summary = gr.Textbox(label="Summary", lines=6, interactive=False, elem_classes=["summary"])
             ui.raw_output()
-    ui.finish(
-        inputs=[text, max_new_tokens, num_beams, min_new_tokens, length_penalty, no_repeat],
-        outputs=[summary],
-        to_outputs=lambda result: [result[0]["summary_text"]],
-        examples=[[*row, 0, 1.0, 3] for row in EXAMPLES],
-    )
+    ui.finish(outputs=[summary], to_outputs=lambda result: [result.output[0]["summary_text"]], examples=EXAMPLES)

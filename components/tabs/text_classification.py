@@ -18,7 +18,7 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("text-classification")
     with gr.Row():
         with gr.Column():
-            ui.input("text", lines=5, placeholder="Type or paste text to classify…")
+            ui.input("text", lines=5, placeholder="Type or paste text to classify…", info=None)
             ui.input("top_k")
             ui.run_button("Classify")
         with gr.Column():

@@ -9,11 +9,10 @@ import pandas as pd
 
 from components.context import TabContext
 
-STRATEGIES = ["none", "simple", "first", "average", "max"]
 EXAMPLES = [
-    ["My name is Wolfgang and I live in Berlin. I work for Siemens.", "simple"],
-    ["Angela Merkel met Emmanuel Macron in Paris on Tuesday.", "first"],
-    ["Apple was founded by Steve Jobs in Cupertino, California.", "max"],
+    {"text": "My name is Wolfgang and I live in Berlin. I work for Siemens.", "aggregation_strategy": "simple"},
+    {"text": "Angela Merkel met Emmanuel Macron in Paris on Tuesday.", "aggregation_strategy": "first"},
+    {"text": "Apple was founded by Steve Jobs in Cupertino, California.", "aggregation_strategy": "max"},
 ]
 COLUMNS = ["entity", "type", "score", "start", "end"]
 
@@ -46,15 +45,8 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("token-classification")
     with gr.Row():
         with gr.Column():
-            text = gr.Textbox(
-                label="Text", lines=5, placeholder="Type or paste text to find people, places, companies…"
-            )
-            strategy = gr.Radio(
-                STRATEGIES,
-                value="simple",
-                label="aggregation_strategy",
-                info="none: one tag per token; simple/first/average/max: sub-words grouped into entities",
-            )
+            text = ui.input("text", info=None)
+            ui.input("aggregation_strategy")
             ui.run_button("Find entities")
         with gr.Column():
             shown = gr.HighlightedText(label="Entities", show_legend=True, elem_classes=["entities"])
@@ -62,9 +54,7 @@ def build(ctx: TabContext) -> None:
                 headers=COLUMNS, label="Entity table", interactive=False, elem_classes=["entity-table"]
             )
             raw = ui.raw_output()
-    ui.finish(
-        inputs=[text, strategy], outputs=[table], to_outputs=lambda result: [entity_table(result)], examples=EXAMPLES
-    )
+    ui.finish(outputs=[table], to_outputs=lambda result: [entity_table(result.output)], examples=EXAMPLES)
     # The highlight needs the text as well as the result: drawn when the raw output arrives.
     raw.change(
         highlighted,

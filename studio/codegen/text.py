@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.adapters.seq2seq import summary_generation_kwargs, translation_languages
+from studio.adapters.text import DEFAULT_HYPOTHESIS, MASK_SPELLINGS, TOKEN_STRIDE
 from studio.codegen import load_arguments, model_reference, pipeline_snippet
 from studio.config import ModelEntry
 from studio.models import ModelSettings
 
 
+def _text(inputs: dict[str, Any], name: str = "text") -> str:
+    return str(inputs[name] or "").strip()
+
+
 def text_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    text = str(inputs.get("text") or "").strip()
     return pipeline_snippet(
         "text-classification",
         entry,
         settings,
-        [repr(text), f"top_k={int(inputs.get('top_k') or 1)}", "truncation=True"],
+        [repr(_text(inputs)), f"top_k={inputs['top_k']}", "truncation=True"],
         name="classifier",
     )
 
 
 def feature_extraction(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     setup, model = model_reference(entry)
-    source = str(inputs.get("source") or "").strip()
-    sentences = [line.strip() for line in str(inputs.get("sentences") or "").splitlines() if line.strip()]
+    source = _text(inputs, "source")
+    sentences = [line.strip() for line in inputs["sentences"].splitlines() if line.strip()]
     load = load_arguments(entry, settings, for_pipeline=False)
     imports = "from transformers import AutoModel, AutoTokenizer"
     if settings.quantization != "none":
@@ -64,17 +69,6 @@ def feature_extraction(entry: ModelEntry, inputs: dict[str, Any], settings: Mode
 
 
 # ------------------------------------------------------- helpers for the six text tasks below
-def _text(inputs: dict[str, Any], name: str = "text") -> str:
-    return str(inputs.get(name) or "").strip()
-
-
-def _int(inputs: dict[str, Any], name: str, default: int) -> int:
-    try:
-        return int(inputs.get(name) if inputs.get(name) is not None else default)
-    except (TypeError, ValueError):
-        return default
-
-
 def _pipeline_then(snippet: str, lines: list[str]) -> str:
     """A pipeline snippet with lines inserted before its final print(result)."""
     body = snippet.removesuffix("print(result)\n")
@@ -113,9 +107,7 @@ def _generate_lines(source: str, generation: dict[str, Any]) -> list[str]:
 
 # ------------------------------------------------------------------------------- pipelines
 def token_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.text import TOKEN_STRIDE
-
-    strategy = str(inputs.get("aggregation_strategy") or "simple").lower()
+    strategy = inputs["aggregation_strategy"]
     key = "entity" if strategy == "none" else "entity_group"
     arguments = [repr(_text(inputs)), f"aggregation_strategy={strategy!r}"]
     if strategy != "none":
@@ -134,10 +126,8 @@ def token_classification(entry: ModelEntry, inputs: dict[str, Any], settings: Mo
 
 
 def fill_mask(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.text import MASK_SPELLINGS
-
     text = _text(inputs)
-    top_k = _int(inputs, "top_k", 5)
+    top_k = inputs["top_k"]
     spellings = [spelling for spelling in MASK_SPELLINGS if spelling in text]
     snippet = pipeline_snippet(
         "fill-mask", entry, settings, ["text", f"top_k={top_k}", 'tokenizer_kwargs={"truncation": True}'], "unmasker"
@@ -156,15 +146,13 @@ def fill_mask(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings
 
 
 def zero_shot_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.text import DEFAULT_HYPOTHESIS
-
-    labels = list(dict.fromkeys(label.strip() for label in str(inputs.get("candidate_labels") or "").split(",")))
-    template = str(inputs.get("hypothesis_template") or "").strip() or DEFAULT_HYPOTHESIS
+    labels = list(dict.fromkeys(label.strip() for label in inputs["candidate_labels"].split(",")))
+    template = _text(inputs, "hypothesis_template") or DEFAULT_HYPOTHESIS
     arguments = [
         repr(_text(inputs)),
         f"candidate_labels={[label for label in labels if label]!r}",
         f"hypothesis_template={template!r}",
-        f"multi_label={bool(inputs.get('multi_label'))}",
+        f"multi_label={inputs['multi_label']}",
     ]
     return pipeline_snippet("zero-shot-classification", entry, settings, arguments, name="classifier")
 
@@ -172,8 +160,8 @@ def zero_shot_classification(entry: ModelEntry, inputs: dict[str, Any], settings
 # ----------------------------------------------------------------------------- model classes
 def question_answering(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     """The span search of the removed question-answering pipeline, written out."""
-    top_k, max_answer_len = _int(inputs, "top_k", 1), _int(inputs, "max_answer_len", 15)
-    no_answer = bool(inputs.get("handle_impossible_answer"))
+    top_k, max_answer_len = inputs["top_k"], inputs["max_answer_len"]
+    no_answer = inputs["handle_impossible_answer"]
     lines = _model_class_setup(entry, settings, "AutoModelForQuestionAnswering", ["import numpy as np", "import torch"])
     lines += [
         f"question = {_text(inputs, 'question')!r}",
@@ -236,18 +224,12 @@ def question_answering(entry: ModelEntry, inputs: dict[str, Any], settings: Mode
 
 
 def summarization(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.text import summary_generation_kwargs
-
-    try:
-        length_penalty = float(inputs.get("length_penalty") if inputs.get("length_penalty") is not None else 1.0)
-    except (TypeError, ValueError):
-        length_penalty = 1.0
     generation = summary_generation_kwargs(
-        _int(inputs, "max_new_tokens", 60),
-        _int(inputs, "num_beams", 4),
-        _int(inputs, "min_new_tokens", 0),
-        length_penalty,
-        _int(inputs, "no_repeat_ngram_size", 3),
+        inputs["max_new_tokens"],
+        inputs["num_beams"],
+        inputs["min_new_tokens"],
+        inputs["length_penalty"],
+        inputs["no_repeat_ngram_size"],
     )
     source = f"{entry.prefix!r} + text" if entry.prefix else "text"
     lines = _model_class_setup(entry, settings, "AutoModelForSeq2SeqLM", ["import torch"])
@@ -261,12 +243,10 @@ def summarization(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSett
 
 
 def translation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.text import translation_languages
-
     languages = translation_languages(entry)  # no tokenizer here: codes come from models.yaml
     src = _text(inputs, "src_lang") or languages.src_lang
     tgt = _text(inputs, "tgt_lang") or languages.tgt_lang
-    generation: dict[str, Any] = {"max_new_tokens": _int(inputs, "max_new_tokens", 256)}
+    generation: dict[str, Any] = {"max_new_tokens": inputs["max_new_tokens"]}
     lines = _model_class_setup(entry, settings, "AutoModelForSeq2SeqLM", ["import torch"])
     lines.append(f"text = {_text(inputs)!r}")
     source = "text"
