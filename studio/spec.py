@@ -115,7 +115,7 @@ class Param:
         if self.kind == "int":
             return f"a whole number between {_fmt(self.low)} and {_fmt(self.high)}"
         low = f"above {_fmt(self.low)}" if self.low_open else f"at least {_fmt(self.low)}"
-        return f"a number {low} and at most {_fmt(self.high)}"
+        return f"{low} and at most {_fmt(self.high)}"
 
     def check(self, value: Any) -> Any:
         """The value as the adapter wants it, or a UserError naming this parameter and its range."""

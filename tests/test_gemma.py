@@ -52,5 +52,5 @@ def test_gemma_greedy_knows_the_capital_of_japan(gemma_folder: tuple[Path, list[
     print(f"\nGemma load from the converted cache: {loaded.load_seconds:.2f} s (target < 5 s)")
     text = updates[-1].output[0]["generated_text"]
     assert "Tokyo" in text
-    assert updates[-1].details["tokens"] == 8
-    print(f"Gemma: {updates[-1].details}")
+    assert updates[-1].visual["tokens"] == 8
+    print(f"Gemma: {updates[-1].visual}")

@@ -119,7 +119,7 @@ def test_same_seed_same_text_other_seed_other_text(loaded_lm) -> None:
 
     def sample(seed: int) -> str:
         *_, last = text_generation(loaded_lm, PROMPT, "sample", 32, temperature=1.0, top_k=0, seed=seed)
-        return last.output[0]["generated_text"]
+        return last.raw[0]["generated_text"]
 
     assert sample(3) == sample(3)
     assert sample(3) != sample(4)
@@ -144,10 +144,10 @@ def test_beam_search_reports_progress_then_the_beams(loaded_lm, tiny: SimpleName
 
     updates = list(text_generation(loaded_lm, PROMPT, "beam", 200, num_beams=4, num_return_sequences=4))
     final = updates[-1]
-    assert len(final.output) == 4
-    assert final.details["done"] and final.details["tokens"] > 0
+    assert len(final.raw) == 4
+    assert final.visual["done"] and final.visual["tokens"] > 0
     # every earlier update is progress only (beam search cannot stream in transformers 5)
-    assert all(update.output is None and "beam search: step" in update.details["progress"] for update in updates[:-1])
+    assert all(update.raw is None and "beam search: step" in update.visual["progress"] for update in updates[:-1])
 
 
 def live_generate_threads() -> list[threading.Thread]:
@@ -158,9 +158,10 @@ def test_stop_ends_the_generate_thread_within_a_second(loaded_lm) -> None:
     from studio.adapters.generate import text_generation
 
     # 4000 sampled tokens take several seconds on this model: long enough to see Stop work.
-    updates = text_generation(loaded_lm, PROMPT, "sample", 4000, temperature=1.0, top_k=0, seed=1)
+    # (top_p=1.0: with the default 0.95 this seed samples the end-of-text token within 40 tokens.)
+    updates = text_generation(loaded_lm, PROMPT, "sample", 4000, temperature=1.0, top_k=0, top_p=1.0, seed=1)
     for _ in range(3):
-        assert next(updates).output[0]["generated_text"]
+        assert next(updates).raw[0]["generated_text"]
     assert len(live_generate_threads()) == 1
     updates.close()  # what Gradio does on Stop or when the browser tab closes
     deadline = time.monotonic() + 1.0
@@ -344,4 +345,4 @@ def test_quantized_loading_uses_bitsandbytes_and_generates(wider_lm: str, quanti
     layers = {type(module).__name__ for module in loaded.model.modules()}
     assert layer in layers
     *_, last = text_generation(loaded, PROMPT, "greedy", 8)
-    assert 0 < last.details["tokens"] <= 8 and isinstance(last.output[0]["generated_text"], str)
+    assert 0 < last.visual["tokens"] <= 8 and isinstance(last.raw[0]["generated_text"], str)

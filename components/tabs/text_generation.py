@@ -3,21 +3,22 @@ live figures, and a side-by-side comparison of strategies on the same prompt."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
 
-from components.context import TabContext, settings_from
-from components.errors import shown_as_gr_error
-from studio.generation import STRATEGIES, describe
+from components.context import SETTING_NAMES, TabContext, TaskUI, on_zero_gpu
+from studio.params import MODEL_SETTINGS
+from studio.studio import describe
 
-STRATEGY_CHOICES = [("Greedy", "greedy"), ("Beam search", "beam"), ("Sampling", "sample")]
 OFF = "off"
+COMPARE_COLUMNS = 3
 EXAMPLES = [
-    ["The capital of Japan is", "greedy"],
-    ["Once upon a time, in a small village by the sea,", "sample"],
-    ["The three most important inventions in history are", "beam"],
+    {"prompt": "The capital of Japan is", "strategy": "greedy"},
+    {"prompt": "Once upon a time, in a small village by the sea,", "strategy": "sample"},
+    {"prompt": "The three most important inventions in history are", "strategy": "beam"},
 ]
 
 
@@ -31,37 +32,26 @@ def as_text(output: Any) -> str:
     return "\n\n".join(f"── {number} ──\n{text}" for number, text in enumerate(texts, 1))
 
 
-def visibility(strategy: str) -> list[Any]:
-    """Show the parameters that apply to this strategy only."""
-    return [
-        gr.Group(visible=strategy == "beam"),
-        gr.Group(visible=strategy == "sample"),
-        gr.Slider(visible=strategy != "greedy"),
-    ]
+def strategy_groups(strategy: str) -> list[gr.Group]:
+    """Show the beam-search or sampling parameters, for that strategy only."""
+    return [gr.Group(visible=strategy == "beam"), gr.Group(visible=strategy == "sample")]
 
 
 def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("text-generation")
     with gr.Row():
         with gr.Column():
-            prompt = gr.Textbox(label="Prompt", lines=4, placeholder="Text for the model to continue…")
-            strategy = gr.Radio(STRATEGY_CHOICES, value="greedy", label="strategy", info="How the next token is chosen")
+            ui.input("prompt")
+            strategy = ui.input("strategy")
             with gr.Row():
-                max_new_tokens = gr.Slider(1, 4096, value=64, step=1, label="max_new_tokens")
-                seed = gr.Number(0, precision=0, minimum=0, label="seed", info="Same seed, same text")
+                ui.inputs("max_new_tokens", "seed")
             with gr.Group(visible=False) as beam_group, gr.Row():
-                num_beams = gr.Slider(1, 16, value=4, step=1, label="num_beams")
-                length_penalty = gr.Slider(-2, 2, value=1.0, step=0.1, label="length_penalty", info=">0: longer")
-                early_stopping = gr.Checkbox(False, label="early_stopping", info="Stop when num_beams are done")
+                ui.inputs("num_beams", "length_penalty", "early_stopping")
             with gr.Group(visible=False) as sample_group, gr.Row():
-                temperature = gr.Slider(0, 2, value=0.7, step=0.05, label="temperature", info="Higher: more random")
-                top_k = gr.Slider(0, 200, value=50, step=1, label="top_k", info="0: off")
-                top_p = gr.Slider(0, 1, value=0.95, step=0.01, label="top_p", info="1: off")
-                min_p = gr.Slider(0, 0.5, value=0.0, step=0.01, label="min_p", info="0: off")
-            num_return_sequences = gr.Slider(1, 8, value=1, step=1, label="num_return_sequences", visible=False)
+                ui.inputs("temperature", "top_k", "top_p", "min_p")
+            num_return_sequences = ui.input("num_return_sequences", visible=False)
             with gr.Accordion("Repetition", open=False), gr.Row():
-                repetition_penalty = gr.Slider(0.5, 2, value=1.0, step=0.05, label="repetition_penalty", info="1: off")
-                no_repeat_ngram_size = gr.Slider(0, 10, value=0, step=1, label="no_repeat_ngram_size", info="0: off")
+                ui.inputs("repetition_penalty", "no_repeat_ngram_size")
             with gr.Row():
                 ui.run_button("Generate")
                 stop = ui.stop_button()
@@ -70,117 +60,85 @@ def build(ctx: TabContext) -> None:
             figures = gr.Markdown(elem_classes=["live-figures"])
             ui.raw_output()
     strategy.change(
-        visibility,
+        lambda chosen: [*strategy_groups(chosen), gr.Slider(visible=chosen != "greedy")],
         strategy,
         [beam_group, sample_group, num_return_sequences],
         api_visibility="undocumented",
         queue=False,
         show_progress="hidden",
     )
-    parameters = [
-        strategy,
-        max_new_tokens,
-        num_beams,
-        temperature,
-        top_k,
-        top_p,
-        min_p,
-        repetition_penalty,
-        no_repeat_ngram_size,
-        seed,
-        early_stopping,
-        length_penalty,
-        num_return_sequences,
-    ]
     ui.finish(
-        inputs=[prompt, *parameters],
         outputs=[text, figures],
-        to_outputs=lambda output, details, inputs: [as_text(output), describe(details)],
-        stream=True,
+        to_outputs=lambda result: [as_text(result.output), describe(result.visual)],
+        examples=EXAMPLES,
     )
-    gr.Examples(examples=EXAMPLES, inputs=[prompt, strategy], label="Examples")
 
     with gr.Accordion("Compare strategies", open=False):
         gr.Markdown("The same prompt and settings, run with each strategy in turn, side by side.")
         columns = []
         with gr.Row():
-            for default in STRATEGIES:
+            for default in ui.spec["strategy"].choices[:COMPARE_COLUMNS]:
                 with gr.Column():
-                    choice = gr.Dropdown([*STRATEGY_CHOICES, ("Off", OFF)], value=default, label="Strategy")
+                    choice = gr.Dropdown([*strategy_choices(ui), ("Off", OFF)], value=default, label="Strategy")
                     shown = gr.Textbox(label="Generated text", lines=6, interactive=False)
                     live = gr.Markdown(elem_classes=["compare-figures"])
                     columns.append((choice, shown, live))
         compare_button = gr.Button("Compare", variant="primary")
+    shared = [ui.widgets[name] for name in compare_shared_names(ui)]
     compared = compare_button.click(
-        compare_handler(ctx),
-        inputs=[ui.model, prompt, *[c[0] for c in columns], *parameters[1:], *ui.settings],
+        on_zero_gpu(compare_handler(ui)),
+        inputs=[ui.model, ui.widgets["prompt"], *[c[0] for c in columns], *shared, *ui.settings],
         outputs=[item for column in columns for item in column[1:]],
         api_name="compare_strategies",
     )
     stop.click(None, cancels=[compared], api_visibility="undocumented", queue=False)
 
 
-def compare_handler(ctx: TabContext) -> Any:
-    studio = ctx.studio
+def strategy_choices(ui: TaskUI) -> list[tuple[str, str]]:
+    """(label, value) of each strategy, as the strategy radio shows them."""
+    param = ui.spec["strategy"]
+    return list(zip(param.choice_labels, param.choices))
 
-    def compare_strategies(
-        model: str,
-        prompt: str,
-        strategy_1: str,
-        strategy_2: str,
-        strategy_3: str,
-        max_new_tokens: int,
-        num_beams: int,
-        temperature: float,
-        top_k: int,
-        top_p: float,
-        min_p: float,
-        repetition_penalty: float,
-        no_repeat_ngram_size: int,
-        seed: int,
-        early_stopping: bool,
-        length_penalty: float,
-        num_return_sequences: int,
-        dtype: str = "auto",
-        quantization: str = "none",
-        device: str = "auto",
-    ) -> Iterator[list[Any]]:
+
+def compare_shared_names(ui: TaskUI) -> list[str]:
+    """The inputs every compared strategy shares: the generation parameters but strategy."""
+    return [name for name in ui.spec.names if name not in ("prompt", "strategy")]
+
+
+def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
+    """The /compare_strategies handler: its signature (model, prompt, strategy_1..3, the shared
+    generation parameters, the model settings) comes from the spec, with its defaults."""
+    shared_names = compare_shared_names(ui)
+    strategy = ui.spec["strategy"]
+
+    def compare_strategies(*args: Any) -> Iterator[list[Any]]:
         """Run the prompt with up to three strategies in turn; each column streams its text."""
-        shared = {
-            "prompt": prompt,
-            "max_new_tokens": max_new_tokens,
-            "num_beams": num_beams,
-            "temperature": temperature,
-            "top_k": top_k,
-            "top_p": top_p,
-            "min_p": min_p,
-            "repetition_penalty": repetition_penalty,
-            "no_repeat_ngram_size": no_repeat_ngram_size,
-            "seed": seed,
-            "early_stopping": early_stopping,
-            "length_penalty": length_penalty,
-            "num_return_sequences": num_return_sequences,
-        }
-        shown: list[Any] = ["", ""] * 3
-        with shown_as_gr_error("Compare"):
-            settings = settings_from([dtype, quantization, device])
-        for index, choice in enumerate((strategy_1, strategy_2, strategy_3)):
+        *values, progress = args
+        model_id, prompt = values[0], values[1]
+        choices = values[2 : 2 + COMPARE_COLUMNS]
+        rest = values[2 + COMPARE_COLUMNS :]
+        shared = {"prompt": prompt, **dict(zip(shared_names, rest))}
+        settings = dict(zip(SETTING_NAMES, rest[len(shared_names) :]))
+        shown: list[Any] = ["", ""] * COMPARE_COLUMNS
+        for index, choice in enumerate(choices):
             if choice == OFF:
                 shown[2 * index + 1] = "off"
                 continue
-            updates = studio.stream("text-generation", model, {**shared, "strategy": choice}, settings)
-            try:
-                while True:
-                    with shown_as_gr_error("Compare"):
-                        try:
-                            result = next(updates)
-                        except StopIteration:
-                            break
-                    if result.output is not None:
-                        shown[2 * index] = as_text(result.output)
-                    shown[2 * index + 1] = describe(result.details)
-                    yield list(shown)
-            finally:
-                updates.close()
+            for result in ui.results(model_id, {**shared, "strategy": choice}, settings, progress):
+                if result.output is not None:
+                    shown[2 * index] = as_text(result.output)
+                shown[2 * index + 1] = describe(result.visual)
+                yield list(shown)
 
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    by_name = {parameter.name: parameter for parameter in ui.spec.signature_parameters()}
+    parameters = [inspect.Parameter("model", keyword), by_name["prompt"]]
+    parameters += [
+        inspect.Parameter(f"strategy_{number}", keyword, default=default, annotation=str)
+        for number, default in enumerate(strategy.choices[:COMPARE_COLUMNS], 1)
+    ]
+    parameters += [by_name[name] for name in shared_names]
+    parameters += [inspect.Parameter(param.name, keyword, default=param.default) for param in MODEL_SETTINGS]
+    parameters.append(inspect.Parameter("progress", keyword, default=gr.Progress()))
+    compare_strategies.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     return compare_strategies

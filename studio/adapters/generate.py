@@ -1,8 +1,9 @@
 """Generation tasks: text generation with every decoding strategy, and chat.
 
-Both adapters are generators: they yield `Update`s (the raw output so far and live
-figures) while `model.generate` runs in a worker thread, and the full raw output last.
-Closing them (Stop, a closed browser tab) ends `generate` itself.
+Both adapters are generators: they yield `Output(raw so far, visual=live figures)` while
+`model.generate` runs in a worker thread, and the full raw output last. Closing them (Stop,
+a closed browser tab) ends `generate` itself. Their decoding inputs are
+`studio.params.GENERATION`, declared once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,48 @@ from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, plain_history
 from studio.errors import UserError, notify
-from studio.generation import GenerationParams, Update, stream_generation
+from studio.generation import GenerationParams, stream_generation
+from studio.params import GENERATION, Param, takes
+from studio.results import Output
+
+PROMPT = Param(
+    "prompt",
+    "text",
+    help="The text for the model to continue.",
+    label="Prompt",
+    lines=4,
+    placeholder="Text for the model to continue…",
+)
+MESSAGE = Param(
+    "message",
+    "text",
+    help="The new message to the assistant.",
+    label="Message",
+    placeholder="Type a message and press Enter…",
+)
+HISTORY = Param(
+    "history",
+    "any",
+    None,
+    "The conversation so far: [{role, content}], user and assistant turns.",
+    widget="json",
+)
+SYSTEM_PROMPT = Param(
+    "system_prompt",
+    "text",
+    "You are a helpful assistant.",
+    "Sent first",
+    label="System prompt",
+    lines=3,
+)
+# Chat gives one reply: it takes the generation group up to seed (its API since the start),
+# and starts with longer replies than text generation.
+ONE_REPLY_LEFT_OUT = ("early_stopping", "length_penalty", "num_return_sequences")
+CHAT_GENERATION = tuple(
+    param.but(default=128) if param.name == "max_new_tokens" else param
+    for param in GENERATION
+    if param.name not in ONE_REPLY_LEFT_OUT
+)
 
 
 def _encode_prompt(loaded: Any, prompt: str) -> dict[str, Any]:
@@ -31,40 +73,44 @@ def _fit(loaded: Any, batch: dict[str, Any]) -> dict[str, Any]:
     return {name: value.to(device) for name, value in batch.items()}
 
 
+@takes(PROMPT, *GENERATION)
 def text_generation(
     loaded: Any,
     prompt: str,
-    strategy: str = "greedy",
-    max_new_tokens: int = 64,
-    num_beams: int = 4,
-    temperature: float = 1.0,
-    top_k: int = 50,
-    top_p: float = 1.0,
-    min_p: float = 0.0,
-    repetition_penalty: float = 1.0,
-    no_repeat_ngram_size: int = 0,
-    seed: int = 0,
-    early_stopping: bool = False,
-    length_penalty: float = 1.0,
-    num_return_sequences: int = 1,
-) -> Iterator[Update]:
-    """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible."""
+    strategy: str,
+    max_new_tokens: int,
+    num_beams: int,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    min_p: float,
+    repetition_penalty: float,
+    no_repeat_ngram_size: int,
+    seed: int,
+    early_stopping: bool,
+    length_penalty: float,
+    num_return_sequences: int,
+) -> Iterator[Output]:
+    """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible.
+
+    Args:
+        prompt: The text for the model to continue.
+        strategy: greedy, beam or sample: how the next token is chosen.
+        max_new_tokens: The most tokens to generate.
+        num_beams: Beams kept at each step (beam search).
+        temperature: Higher: more random (sampling).
+        top_k: Sample from the k likeliest tokens; 0: off.
+        top_p: Sample from the smallest set of tokens with this much probability; 1: off.
+        min_p: Drop tokens below this fraction of the top one; 0: off.
+        repetition_penalty: Above 1 discourages repeating tokens; 1: off.
+        no_repeat_ngram_size: Never repeat an n-gram of this size; 0: off.
+        seed: Same seed, same sampled text.
+        early_stopping: Stop when num_beams candidates are finished (beam search).
+        length_penalty: Above 0 favours longer beams (beam search).
+        num_return_sequences: How many texts to return (beam search, sampling).
+    """
     prompt = limit_text(prompt, "a prompt")
-    params = GenerationParams.checked(
-        strategy,
-        max_new_tokens,
-        num_beams,
-        temperature,
-        top_k,
-        top_p,
-        min_p,
-        repetition_penalty,
-        no_repeat_ngram_size,
-        seed,
-        early_stopping,
-        length_penalty,
-        num_return_sequences,
-    )
+    params = GenerationParams.from_inputs(locals())
     batch = _encode_prompt(loaded, prompt)
     yield from stream_generation(
         loaded.model,
@@ -88,36 +134,42 @@ def chat_messages(message: str, history: Any, system_prompt: str | None) -> list
     return messages
 
 
+@takes(MESSAGE, HISTORY, SYSTEM_PROMPT, *CHAT_GENERATION)
 def chat(
     loaded: Any,
     message: str,
-    history: list[dict[str, Any]] | None = None,
-    system_prompt: str = "",
-    strategy: str = "greedy",
-    max_new_tokens: int = 128,
-    num_beams: int = 4,
-    temperature: float = 0.7,
-    top_k: int = 50,
-    top_p: float = 1.0,
-    min_p: float = 0.0,
-    repetition_penalty: float = 1.0,
-    no_repeat_ngram_size: int = 0,
-    seed: int = 0,
-) -> Iterator[Update]:
-    """The assistant's reply (a string) to the message after the history, streamed token by token."""
+    history: list[dict[str, Any]] | None,
+    system_prompt: str,
+    strategy: str,
+    max_new_tokens: int,
+    num_beams: int,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    min_p: float,
+    repetition_penalty: float,
+    no_repeat_ngram_size: int,
+    seed: int,
+) -> Iterator[Output]:
+    """The assistant's reply (a string) to the message after the history, streamed token by token.
+
+    Args:
+        message: The new message to the assistant.
+        history: The conversation so far: [{role, content}], user and assistant turns.
+        system_prompt: Sent first, before the conversation (empty: none).
+        strategy: greedy, beam or sample: how the next token is chosen.
+        max_new_tokens: The most tokens in the reply.
+        num_beams: Beams kept at each step (beam search).
+        temperature: Higher: more random (sampling).
+        top_k: Sample from the k likeliest tokens; 0: off.
+        top_p: Sample from the smallest set of tokens with this much probability; 1: off.
+        min_p: Drop tokens below this fraction of the top one; 0: off.
+        repetition_penalty: Above 1 discourages repeating tokens; 1: off.
+        no_repeat_ngram_size: Never repeat an n-gram of this size; 0: off.
+        seed: Same seed, same sampled text.
+    """
     message = limit_text(message, "a message")
-    params = GenerationParams.checked(
-        strategy,
-        max_new_tokens,
-        num_beams,
-        temperature,
-        top_k,
-        top_p,
-        min_p,
-        repetition_penalty,
-        no_repeat_ngram_size,
-        seed,
-    )
+    params = GenerationParams.from_inputs(locals())
     tokenizer = loaded.tokenizer
     if not getattr(tokenizer, "chat_template", None):
         raise UserError(

@@ -1,4 +1,8 @@
-"""Show code snippets for text generation and chat: tokenizer, model.generate, decode."""
+"""Show code snippets for text generation and chat: tokenizer, model.generate, decode.
+
+The generate() arguments come from the checked inputs (studio.params.GENERATION) through
+GenerationParams.generate_kwargs, the same call the app makes.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,8 @@ from typing import Any
 from studio.adapters.generate import chat_messages
 from studio.codegen import load_arguments
 from studio.config import ModelEntry
-from studio.generation import GenerationParams
+from studio.decoding import GenerationParams
 from studio.models import ModelSettings
-
-PARAMETER_NAMES = (
-    "strategy",
-    "max_new_tokens",
-    "num_beams",
-    "temperature",
-    "top_k",
-    "top_p",
-    "min_p",
-    "repetition_penalty",
-    "no_repeat_ngram_size",
-    "seed",
-    "early_stopping",
-    "length_penalty",
-    "num_return_sequences",
-)
-
-
-def _params(inputs: dict[str, Any]) -> GenerationParams:
-    return GenerationParams.checked(**{name: inputs[name] for name in PARAMETER_NAMES if inputs.get(name) is not None})
 
 
 def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], list[str]]:
@@ -83,7 +67,7 @@ def _generate_call(params: GenerationParams) -> list[str]:
 
 
 def text_generation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    params = _params(inputs)
+    params = GenerationParams.from_inputs(inputs)  # inputs are checked: Studio.code
     prompt = str(inputs.get("prompt") or "").strip()
     imports, load = _load_lines(entry, settings)
     lines = [
@@ -102,7 +86,7 @@ def text_generation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSe
 
 
 def chat(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    params = _params(inputs)
+    params = GenerationParams.from_inputs(inputs)  # inputs are checked: Studio.code
     message = str(inputs.get("message") or "").strip()
     messages = chat_messages(message, inputs.get("history") or [], inputs.get("system_prompt"))
     imports, load = _load_lines(entry, settings)
