@@ -34,6 +34,7 @@ def main() -> None:
     from gradio_client import Client
 
     from studio.config import parse_config
+    from studio.training import launcher
     from studio.training.jobs import JobManager
     from tests.conftest import free_port, wait_for_http
     from tests.fixtures.factory import build_fixtures, fixtures_config
@@ -62,7 +63,7 @@ def main() -> None:
         (run_dir / "config.json").write_text(json.dumps({"run_id": run_dir.name, **config}))
         with open(run_dir / "train.log", "wb") as log:
             subprocess.run(
-                JobManager.command(config, run_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True
+                launcher.command(config, run_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True
             )
         return json.loads((run_dir / "result.json").read_text())["train_metrics"]["train_samples_per_second"]
 

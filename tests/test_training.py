@@ -18,8 +18,11 @@ import pytest
 from studio.config import parse_config
 from studio.errors import UserError
 from studio.training import data as training_data
-from studio.training.jobs import JobManager, last_checkpoint
+from studio.training import launcher
+from studio.training.jobs import JobManager
 from studio.training.metrics import classification_metrics, entity_spans, token_metrics
+from studio.training.store import last_checkpoint
+from studio.training.tokens import align_labels
 from tests.conftest import ROOT
 from tests.fixtures.factory import fixtures_config
 
@@ -123,7 +126,7 @@ def test_ner_labels_go_to_the_first_sub_word(tiny: SimpleNamespace) -> None:
     encoded = tokenizer(words, is_split_into_words=True)
     word_ids = encoded.word_ids()
     assert word_ids.count(0) > 1, "the made-up name must split into several sub-words for this test"
-    labels = training_data.align_labels(word_ids, [1, 0, 3])
+    labels = align_labels(word_ids, [1, 0, 3])
     firsts = [i for i, w in enumerate(word_ids) if w is not None and (i == 0 or word_ids[i - 1] != w)]
     assert [labels[i] for i in firsts] == [1, 0, 3]
     assert all(labels[i] == -100 for i in range(len(labels)) if i not in firsts)
@@ -230,7 +233,7 @@ def test_two_cpu_processes_each_train_on_half_the_data(jobs: JobManager, tiny: S
         num_processes=2,
     )
     assert config["launcher"] == "torchrun"
-    assert "torch.distributed.run" in JobManager.command(config, "/runs/x")
+    assert "torch.distributed.run" in launcher.command(config, "/runs/x")
     run_id = jobs.start(config)
     status = jobs.wait(run_id, timeout=300)
     assert status["status"] == "completed", status["log_tail"]

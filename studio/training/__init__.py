@@ -1,1 +1,2 @@
-"""Fine-tuning: run dirs and the job queue (jobs), the Trainer script (worker), data and metrics."""
+"""Fine-tuning, split by concern: config (TrainingConfig), store (run folders), launcher (commands),
+jobs (queue and supervisor), data, catalogue, prepare, and the worker with its helpers."""

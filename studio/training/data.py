@@ -13,8 +13,6 @@ from studio.errors import UserError
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"}
-TRAINING_TASKS = ("text-classification", "token-classification")
-IGNORE_INDEX = -100  # label of sub-words and special tokens: not scored by the loss
 
 
 @dataclass(frozen=True)
@@ -146,12 +144,60 @@ def label_counts(table: Any, task: str, label_column: str) -> dict[str, int]:
     return dict(counts.most_common())
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """The data a run would train on, read: an upload, or else a bundled sample."""
+
+    table: Any
+    task: str  # an upload's: the one asked for; a sample's: its own
+    source: dict[str, Any]  # config.json's "data" section
+    text_column: str | None  # the guessed (upload) or known (sample) mapping
+    label_column: str | None
+
+    @property
+    def name(self) -> str:
+        return self.source["name"]
+
+    def summary(self) -> DataSummary:
+        counts = label_counts(self.table, self.task, self.label_column) if self.label_column else {}
+        columns = list(self.table.column_names)
+        return DataSummary(len(self.table), columns, self.text_column, self.label_column, counts)
+
+
+def choose(dataset: str | Path | None, sample_name: str | None, task: str) -> Chosen | None:
+    """The one place an upload and a sample are told apart: the upload wins; None when neither is given."""
+    if dataset:
+        table = read_table(dataset)
+        text, label = guess_columns(table.column_names, task)
+        return Chosen(table, task, {"train_file": str(dataset), "name": Path(dataset).name}, text, label)
+    if sample_name:
+        bundled = sample(sample_name)
+        source = {"sample": sample_name, "name": f"bundled {sample_name} set"}
+        return Chosen(read_table(bundled.train), bundled.task, source, bundled.text_column, bundled.label_column)
+    return None
+
+
+def training_data(dataset: str | Path | None, sample_name: str | None, task: str) -> Chosen:
+    """The data for a run of this task; a UserError when there is none or the sample is another task's."""
+    chosen = choose(dataset, sample_name, task)
+    if chosen is None:
+        raise UserError("Upload a data file (CSV, TSV, JSON or JSONL) or pick a bundled sample first.")
+    if chosen.task != task:
+        raise UserError(f"The bundled {sample_name!r} set is for {chosen.task}; pick it with that task.")
+    return chosen
+
+
+def recount(dataset: str | Path | None, sample_name: str | None, task: str, label_column: str) -> dict[str, int]:
+    """Label counts for another label column (empty when there is no data or no such column)."""
+    chosen = choose(dataset, sample_name, task) if label_column else None
+    if chosen is None or label_column not in chosen.table.column_names:
+        return {}
+    return label_counts(chosen.table, task, label_column)
+
+
 def summarize(path: str | Path, task: str) -> DataSummary:
     """Columns, the guessed mapping and label counts of an uploaded file (for the UI)."""
-    table = read_table(path)
-    text, label = guess_columns(table.column_names, task)
-    counts = label_counts(table, task, label) if label else {}
-    return DataSummary(len(table), list(table.column_names), text, label, counts)
+    return choose(path, None, task).summary()  # type: ignore[union-attr]
 
 
 def problems(table: Any, task: str, text_column: str, label_column: str) -> list[str]:
@@ -226,53 +272,6 @@ def load_splits(data: dict[str, Any], task: str, text_column: str, label_column:
         split = table.train_test_split(test_size=0.15, seed=seed)
         train, test = split["train"], split["test"]
     return train, test
-
-
-def tokenize(
-    table: Any, tokenizer: Any, task: str, text_column: str, label_column: str, label2id: dict, max_length: int
-):
-    """Token ids and labels; for NER the first sub-word of each word gets the word's tag, the rest -100."""
-    if task == "token-classification":
-
-        def encode(batch: dict[str, list]) -> dict[str, list]:
-            words = [as_tokens(value) for value in batch[text_column]]
-            encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
-            encoded["labels"] = [
-                align_labels(encoded.word_ids(index), [label2id.get(tag, 0) for tag in as_tags(tags)])
-                for index, tags in enumerate(batch[label_column])
-            ]
-            return encoded
-
-    else:
-
-        def encode(batch: dict[str, list]) -> dict[str, list]:
-            texts = [str(value or "") for value in batch[text_column]]
-            encoded = tokenizer(texts, truncation=True, max_length=max_length)
-            encoded["labels"] = [label2id[str(label).strip()] for label in batch[label_column]]
-            return encoded
-
-    table = table.filter(lambda row: _usable(row, task, text_column, label_column, label2id))
-    return table.map(encode, batched=True, remove_columns=list(table.column_names))
-
-
-def _usable(row: dict, task: str, text_column: str, label_column: str, label2id: dict) -> bool:
-    if task == "token-classification":
-        tokens = as_tokens(row[text_column])
-        return bool(tokens) and len(tokens) == len(as_tags(row[label_column]))
-    text, label = row[text_column], row[label_column]
-    return text is not None and str(text).strip() != "" and str(label).strip() in label2id
-
-
-def align_labels(word_ids: list[int | None], word_labels: list[int]) -> list[int]:
-    """Per-token labels: the word's label on its first sub-word, -100 on the others and on special tokens."""
-    aligned, previous = [], None
-    for word in word_ids:
-        if word is None or word == previous:
-            aligned.append(IGNORE_INDEX)
-        else:
-            aligned.append(word_labels[word])
-        previous = word
-    return aligned
 
 
 def save_upload(source: str | Path, run_dir: Path) -> Path:

@@ -23,122 +23,16 @@ from typing import Any
 
 from studio.errors import UserError
 from studio.training import data as training_data
+from studio.training.callback import StopRequest, make_callback, say
+from studio.training.config import TrainingConfig
 from studio.training.metrics import compute_metrics_for
+from studio.training.store import RunFolder, append_line, write_json
+from studio.training.tokens import tokenize
 
 MODEL_CLASSES = {
     "text-classification": "AutoModelForSequenceClassification",
     "token-classification": "AutoModelForTokenClassification",
 }
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write atomically, so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(value, indent=1, default=str), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class StopRequest:
-    """Set by SIGTERM/SIGINT. Before training has started it ends the process at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.training = False
-
-    def handle(self, signum: int, frame: Any) -> None:
-        self.requested = True
-        if not self.training:
-            say(f"received {signal.Signals(signum).name} before training started: exiting")
-            raise SystemExit(143)
-        say(f"received {signal.Signals(signum).name}: stopping after this step and saving a checkpoint")
-
-
-def make_callback(run_dir: Path, stop: StopRequest, world_size: int):
-    """The TrainerCallback that writes metrics.jsonl / progress.json and obeys a stop request."""
-    from transformers import TrainerCallback
-
-    metrics_path = run_dir / "metrics.jsonl"
-
-    class RunFiles(TrainerCallback):
-        started = 0.0
-        first: tuple[int, float] | None = None  # (step, time) when this process's first step began
-
-        def _append(self, state: Any, record: dict[str, Any]) -> None:
-            if state.is_world_process_zero:
-                with open(metrics_path, "a", encoding="utf-8") as file:
-                    file.write(json.dumps(record) + "\n")
-                    file.flush()
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            self.started = time.time()
-            stop.training = True
-            self._append(
-                state,
-                {
-                    "event": "train_begin",
-                    "time": self.started,
-                    "step": state.global_step,
-                    "max_steps": state.max_steps,
-                    "num_train_epochs": state.num_train_epochs,
-                    "world_size": world_size,
-                },
-            )
-            self._progress(state)
-
-        def _progress(self, state: Any) -> None:
-            if state.is_world_process_zero:
-                write_json(
-                    run_dir / "progress.json",
-                    {
-                        "time": time.time(),
-                        "started": self.started,
-                        "step": state.global_step,
-                        "max_steps": state.max_steps,
-                        "epoch": state.epoch or 0.0,
-                        "first_step": self.first[0] if self.first else None,
-                        "first_time": self.first[1] if self.first else None,
-                    },
-                )
-
-        def on_step_begin(self, args, state, control, **kwargs):
-            if self.first is None:
-                self.first = (state.global_step, time.time())
-
-        def on_step_end(self, args, state, control, **kwargs):
-            self._progress(state)
-            requested = stop.requested
-            if world_size > 1:  # every rank must stop at the same step, or the collectives hang
-                import torch
-                import torch.distributed as dist
-
-                flag = torch.tensor([1.0 if requested else 0.0])
-                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-                requested = bool(flag.item())
-            if requested:
-                stop.requested = True
-                control.should_training_stop = True
-                control.should_save = True
-            return control
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            record = {"time": time.time(), "step": state.global_step, "epoch": state.epoch, **(logs or {})}
-            self._append(state, record)
-            if state.is_world_process_zero:
-                shown = ", ".join(
-                    f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
-                    for key, value in (logs or {}).items()
-                )
-                say(f"step {state.global_step}/{state.max_steps}: {shown}")
-
-        def on_save(self, args, state, control, **kwargs):
-            if state.is_world_process_zero:
-                say(f"saved checkpoint-{state.global_step}")
-
-    return RunFiles()
 
 
 def make_trainer_class():
@@ -162,35 +56,30 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def training_arguments(config: dict[str, Any], run_dir: Path, train_rows: int, world_size: int) -> Any:
+def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, world_size: int) -> Any:
     from transformers import TrainingArguments
 
-    hp = config["training"]
-    batch = int(hp["per_device_train_batch_size"])
-    accumulation = int(hp["gradient_accumulation_steps"])
+    hp = config.training
+    batch, accumulation = hp.per_device_train_batch_size, hp.gradient_accumulation_steps
     steps_per_epoch = max(1, math.ceil(train_rows / (batch * world_size * accumulation)))
-    logging_steps = hp.get("logging_steps") or max(1, min(50, steps_per_epoch // 10))
-    per_epoch = "epoch"
-    eval_strategy = per_epoch if hp.get("eval_each_epoch", True) else "no"
-    save_strategy = per_epoch if hp.get("save_each_epoch", True) else "no"
-    precision = hp.get("precision", "no")
-    best_metric = "f1" if config["task"] == "token-classification" else "accuracy"
+    logging_steps = hp.logging_steps or max(1, min(50, steps_per_epoch // 10))
+    best_metric = "f1" if config.task == "token-classification" else "accuracy"
     return TrainingArguments(
         output_dir=str(run_dir),
-        num_train_epochs=float(hp["num_train_epochs"]),
+        num_train_epochs=hp.num_train_epochs,
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=max(batch, 32),
-        learning_rate=float(hp["learning_rate"]),
-        warmup_steps=min(float(hp.get("warmup_ratio", 0.0)), 0.99),  # a float < 1 is a ratio in transformers 5
-        weight_decay=float(hp.get("weight_decay", 0.0)),
+        learning_rate=hp.learning_rate,
+        warmup_steps=min(hp.warmup_ratio, 0.99),  # a float < 1 is a ratio in transformers 5
+        weight_decay=hp.weight_decay,
         gradient_accumulation_steps=accumulation,
-        seed=int(hp.get("seed", 42)),
-        fp16=precision == "fp16",
-        bf16=precision == "bf16",
-        eval_strategy=eval_strategy,
-        save_strategy=save_strategy,
+        seed=hp.seed,
+        fp16=hp.precision == "fp16",
+        bf16=hp.precision == "bf16",
+        eval_strategy="epoch" if hp.eval_each_epoch else "no",
+        save_strategy="epoch" if hp.save_each_epoch else "no",
         save_total_limit=2,
-        load_best_model_at_end=bool(hp.get("load_best_model_at_end", False)),
+        load_best_model_at_end=hp.load_best_model_at_end,
         metric_for_best_model=best_metric,
         greater_is_better=True,
         logging_strategy="steps",
@@ -209,39 +98,37 @@ def training_arguments(config: dict[str, Any], run_dir: Path, train_rows: int, w
 
 def run(run_dir: Path) -> int:
     """Train as config.json says; returns the process exit code."""
-    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    folder = RunFolder(run_dir)
+    config = folder.read_config()
     rank = int(os.environ.get("RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     main_process = rank == 0
     stop = StopRequest()
     signal.signal(signal.SIGTERM, stop.handle)
     signal.signal(signal.SIGINT, stop.handle)
-    task, hp = config["task"], config["training"]
-    say(f"run {config['run_id']}: {task} on {config['base_model']} (process {rank + 1} of {world_size})")
+    task, hp = config.task, config.training
+    say(f"run {config.run_id}: {task} on {config.base_model} (process {rank + 1} of {world_size})")
 
     import transformers
     from transformers import AutoTokenizer, DataCollatorForTokenClassification, DataCollatorWithPadding
 
     transformers.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()
-    labels: list[str] = config["labels"]
+    labels = config.labels
     label2id = {name: index for index, name in enumerate(labels)}
     id2label = dict(enumerate(labels))
-    train_table, eval_table = training_data.load_splits(
-        config["data"], task, config["text_column"], config["label_column"], int(hp.get("seed", 42))
-    )
-    if hp.get("max_train_samples"):
-        train_table = train_table.select(range(min(len(train_table), int(hp["max_train_samples"]))))
-    tokenizer = AutoTokenizer.from_pretrained(config["model_path"])
-    columns = (config["text_column"], config["label_column"])
-    max_length = int(hp.get("max_length", 128))
-    train_set = training_data.tokenize(train_table, tokenizer, task, *columns, label2id, max_length)
-    eval_set = training_data.tokenize(eval_table, tokenizer, task, *columns, label2id, max_length)
+    columns = (config.text_column, config.label_column)
+    train_table, eval_table = training_data.load_splits(config.data.model_dump(), task, *columns, hp.seed)
+    if hp.max_train_samples:
+        train_table = train_table.select(range(min(len(train_table), hp.max_train_samples)))
+    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
+    train_set = tokenize(train_table, tokenizer, task, *columns, label2id, hp.max_length)
+    eval_set = tokenize(eval_table, tokenizer, task, *columns, label2id, hp.max_length)
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation examples, labels {labels}")
 
     model_class = getattr(transformers, MODEL_CLASSES[task])
     model = model_class.from_pretrained(
-        config["model_path"],
+        config.model_path,
         num_labels=len(labels),
         id2label=id2label,
         label2id=label2id,
@@ -260,29 +147,27 @@ def run(run_dir: Path) -> int:
         processing_class=tokenizer,
         data_collator=collator,
         compute_metrics=compute_metrics_for(task, id2label),
-        callbacks=[make_callback(run_dir, stop, world_size)],
+        callbacks=[make_callback(folder, stop, world_size)],
     )
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # our callback prints one readable line per log event
-    resume = config.get("resume_from_checkpoint")
+    resume = config.resume_from_checkpoint
     if resume and main_process:
         step = json.loads((Path(resume) / "trainer_state.json").read_text())["global_step"]
-        with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as file:
-            file.write(json.dumps({"event": "resume", "time": time.time(), "step": step, "checkpoint": resume}) + "\n")
+        append_line(folder.metrics, {"event": "resume", "time": time.time(), "step": step, "checkpoint": resume})
         say(f"resuming from {resume} (step {step})")
     stop.training = True
     train_output = trainer.train(resume_from_checkpoint=resume or None)
-    rank_dir = run_dir / "ranks"
-    rank_dir.mkdir(exist_ok=True)
+    folder.ranks.mkdir(exist_ok=True)
     write_json(
-        rank_dir / f"rank-{rank}.json",
+        folder.ranks / f"rank-{rank}.json",
         {"rank": rank, "world_size": world_size, "samples": trainer.samples_seen, "steps": trainer.state.global_step},
     )
     if stop.requested:
         if main_process:
             write_json(
-                run_dir / "result.json",
+                folder.result,
                 {"outcome": "stopped", "step": trainer.state.global_step, "train_metrics": train_output.metrics},
             )
         say(f"stopped at step {trainer.state.global_step}; resume continues from the last checkpoint")
@@ -299,9 +184,9 @@ def run(run_dir: Path) -> int:
     else:
         final_metrics = trainer.evaluate()
     if main_process:
-        model_dir = run_dir / "model"
+        model_dir = folder.model
         trainer.save_model(str(model_dir))
-        write_json(model_dir / "studio_run.json", {"run_id": config["run_id"], "task": task, "labels": labels})
+        write_json(model_dir / "studio_run.json", {"run_id": config.run_id, "task": task, "labels": labels})
         result: dict[str, Any] = {
             "outcome": "completed",
             "step": trainer.state.global_step,
@@ -309,18 +194,18 @@ def run(run_dir: Path) -> int:
             "train_metrics": train_output.metrics,
             "model_dir": str(model_dir),
         }
-        if config.get("push_to_hub"):
+        if config.push_to_hub:
             result["push"] = push_to_hub(model_dir, config)
-        write_json(run_dir / "result.json", result)
+        write_json(folder.result, result)
         say(f"done: {result['final_metrics']}; model saved in {model_dir}")
     return 0
 
 
-def push_to_hub(model_dir: Path, config: dict[str, Any]) -> dict[str, str]:
+def push_to_hub(model_dir: Path, config: TrainingConfig) -> dict[str, str]:
     """Upload the model folder; the token comes from the HF_TOKEN environment variable only (never logged)."""
     from huggingface_hub import HfApi
 
-    repo = config.get("hub_model_id") or f"studio-{config['run_id']}"
+    repo = config.hub_model_id or f"studio-{config.run_id}"
     try:
         api = HfApi(token=os.environ.get("HF_TOKEN") or None)
         api.create_repo(repo, exist_ok=True, private=True)

@@ -1,0 +1,65 @@
+"""Fine-tune tab: pick a base model and data, set hyperparameters, Train, and watch it learn.
+
+Training runs in a subprocess (the JobManager, `studio.jobs`); this tab only reads its files,
+so a closed or reloaded page never blocks it, and a reloaded page re-attaches to the running run.
+API: /train_start, /train_status, /train_stop, /train_runs (and /train_resume, /train_command).
+Layout in views.py, event handlers in handlers.py; this module wires them.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components.finetune import handlers
+from components.finetune.handlers import bind
+from components.finetune.views import layout
+from studio.studio import Studio
+
+QUIET = {"api_visibility": "undocumented", "show_progress": "hidden"}
+
+
+def build(studio: Studio, demo: gr.Blocks) -> None:
+    """The Fine-tune tab (call inside `with gr.Tab(...)`, only when `studio.jobs` is set)."""
+    jobs = studio.jobs
+    if jobs is None:
+        raise ValueError("the Fine-tune tab needs a JobManager (studio.jobs)")
+    view = layout(jobs)
+    inputs, spec = view.inputs, jobs.spec
+    data = [inputs["dataset"], inputs["sample"], inputs["task"]]
+    columns = [inputs["text_column"], inputs["label_column"], view.counts, inputs["task"]]
+    choose_task = bind(handlers.choose_task, jobs)
+    inputs["task"].change(choose_task, [inputs["task"], inputs["model"]], inputs["model"], queue=False, **QUIET)
+    describe = bind(handlers.describe, jobs)
+    inputs["dataset"].upload(describe, data, columns, **QUIET)
+    inputs["sample"].input(describe, data, columns, **QUIET)
+    recount = bind(handlers.recount, jobs)
+    inputs["label_column"].input(recount, [*data, inputs["label_column"]], view.counts, **QUIET)
+
+    train_status = bind(handlers.train_status, jobs)
+    runs_view = bind(handlers.runs_view, jobs)
+    start = bind(handlers.start, jobs, "train_start", spec)
+    started = view.train.click(start, view.start_inputs(spec), [view.run_id, view.start_raw], api_name="train_start")
+    streaming = started.success(
+        train_status,
+        view.run_id,
+        view.stream_outputs,
+        api_name="train_status",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
+    streaming.then(runs_view, None, view.runs_outputs, **QUIET)
+    stop = bind(handlers.train_stop, jobs)
+    view.stop.click(stop, view.run_id, view.stop_raw, api_name="train_stop", concurrency_limit=None)
+    train_runs = bind(handlers.train_runs, jobs)
+    view.refresh.click(train_runs, None, view.runs_outputs, api_name="train_runs", concurrency_limit=None)
+    resume = bind(handlers.train_resume, jobs)
+    resumed = view.resume.click(resume, view.resume_id, [view.run_id, view.start_raw], api_name="train_resume")
+    resumed.success(train_status, view.run_id, view.stream_outputs, concurrency_limit=None, **QUIET).then(
+        runs_view, None, view.runs_outputs, **QUIET
+    )
+    preview = bind(handlers.command_preview, jobs, "train_command", spec)
+    view.show.click(preview, view.start_inputs(spec), view.command, api_name="train_command")
+    attach = bind(handlers.attach, jobs)
+    demo.load(attach, None, [view.run_id, *view.stream_outputs], concurrency_limit=None, **QUIET).then(
+        runs_view, None, view.runs_outputs, **QUIET
+    )

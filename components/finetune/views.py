@@ -1,0 +1,207 @@
+"""The Fine-tune tab's layout, and how a run's status is drawn (progress bar, loss plot, tables).
+
+The inputs of /train_start are built from the spec's params (`studio.jobs.spec`), so their
+defaults and ranges are the API's; a few need more than a plain widget (the base model
+list, the upload, the column pickers, the token) and are built here with the spec's labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from components.widgets import widget
+from studio.params import Spec
+
+PLOT_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
+# The hyperparameter widgets, row by row (API names).
+HYPERPARAMETER_ROWS = (
+    ("num_train_epochs", "per_device_train_batch_size", "learning_rate"),
+    ("warmup_ratio", "weight_decay", "gradient_accumulation_steps"),
+    ("seed", "max_length", "num_processes"),
+    ("precision", "eval_each_epoch", "save_each_epoch", "load_best_model_at_end"),
+)
+RUN_COLUMNS = ["run", "status", "task", "base model", "data", "accuracy", "f1", "resumable"]
+
+
+# ------------------------------------------------------------------------------- drawing
+def loss_frame(metrics: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """Train and eval loss by step, long format for gr.LinePlot; None while there is none yet
+    (Gradio 6 never draws a coloured LinePlot whose value was once an empty frame)."""
+    rows = [
+        {"step": record["step"], "value": float(record[key]), "series": series}
+        for record in metrics
+        for key, series in PLOT_SERIES.items()
+        if isinstance(record.get(key), int | float)
+    ]
+    if not rows:
+        return None
+    # explicit dtypes: an object column makes the plot treat the axis as categories
+    return pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": "int64", "value": "float64"})
+
+
+def progress_html(status: dict[str, Any]) -> str:
+    step, total = status["step"], status["max_steps"]
+    fraction = step / total if total else (1.0 if status["status"] == "completed" else 0.0)
+    eta = status.get("eta_seconds")
+    eta_text = f" · ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else ""
+    return (
+        f'<div class="train-progress" data-step="{step}" data-max-steps="{total}">'
+        f'<div style="background:#e5e7eb;border-radius:6px;height:14px;overflow:hidden">'
+        f'<div style="background:#f97316;height:14px;width:{fraction * 100:.1f}%"></div></div>'
+        f"<small>step {step} / {total or '?'} · epoch {status['epoch']:.2f}{eta_text}</small></div>"
+    )
+
+
+def status_markdown(status: dict[str, Any]) -> str:
+    text = f"**Run** `{status['run_id']}` · **{status['status']}**"
+    if status.get("queue_position"):
+        text += f" (position {status['queue_position']} in the queue)"
+    if status.get("error"):
+        text += f"\n\n⚠️ {status['error']}"
+    if status.get("final_metrics"):
+        shown = {k: round(v, 4) for k, v in status["final_metrics"].items() if k in ("accuracy", "f1", "loss")}
+        text += f"\n\nFinal metrics: {shown}. The model is now offered in the {status['task']} tab."
+    return text
+
+
+def runs_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        metrics = run.get("final_metrics") or {}
+        rows.append(
+            {
+                "run": run["run_id"],
+                "status": run["status"],
+                "task": run["task"],
+                "base model": run["base_model"],
+                "data": run.get("data"),
+                "accuracy": round(metrics["accuracy"], 4) if "accuracy" in metrics else None,
+                "f1": round(metrics["f1"], 4) if "f1" in metrics else None,
+                "resumable": "yes" if run.get("resumable") else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def queue_markdown(queued: list[str]) -> str:
+    return "Queue: " + (", ".join(f"`{run_id}`" for run_id in queued) if queued else "empty")
+
+
+def empty_counts() -> pd.DataFrame:
+    return pd.DataFrame(columns=["label", "count"])
+
+
+# -------------------------------------------------------------------------------- layout
+class FinetuneView:
+    """The tab's components: /train_start's in `inputs` (by API name), the others as attributes."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, gr.Component] = {}
+
+    def start_inputs(self, spec: Spec) -> list[gr.Component]:
+        return [self.inputs[name] for name in spec.names]
+
+    @property
+    def stream_outputs(self) -> list[gr.Component]:
+        return [self.status_md, self.progress, self.plot, self.log_tail, self.queue_md, self.status_raw]
+
+    @property
+    def runs_outputs(self) -> list[gr.Component]:
+        return [self.runs_table, self.resume_id, self.runs_raw]
+
+
+def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
+    inputs = view.inputs
+    task = spec["task"]
+    inputs["task"] = widget(task)
+    inputs["model"] = gr.Dropdown(
+        [(e.display_name, e.id) for e in jobs.base_models(task.default)],
+        value=jobs.default_base_model(task.default),
+        label=spec["model"].title,
+        info="A new classification head is added for your labels.",
+        # Checked by the JobManager (models.yaml encoders + earlier runs), so the API can pick any task's.
+        allow_custom_value=True,
+        elem_classes=["base-model"],
+    )
+    inputs["sample"] = widget(spec["sample"])
+    inputs["dataset"] = gr.File(
+        label=spec["dataset"].title, file_types=[".csv", ".tsv", ".json", ".jsonl"], type="filepath"
+    )
+    with gr.Row():
+        for name in ("text_column", "label_column"):
+            inputs[name] = gr.Dropdown([], value="", label=spec[name].title, allow_custom_value=True)
+    view.counts = gr.Dataframe(empty_counts(), label="Labels found", interactive=False, max_height=220)
+
+
+def _settings(view: FinetuneView, spec: Spec) -> None:
+    inputs = view.inputs
+    with gr.Accordion("Hyperparameters", open=False):
+        for row in HYPERPARAMETER_ROWS:
+            with gr.Row():
+                for name in row:
+                    inputs[name] = widget(spec[name])
+    with gr.Accordion("Push to the Hub", open=False):
+        inputs["push_to_hub"] = widget(spec["push_to_hub"])
+        inputs["hub_model_id"] = widget(spec["hub_model_id"], placeholder="you/my-model")
+        token = spec["hub_token"]
+        inputs["hub_token"] = gr.Textbox(token.default, label=token.title, type="password")
+
+
+def _run_panel(view: FinetuneView, jobs: Any) -> None:
+    view.run_id = gr.Textbox(label="Run", interactive=False, elem_classes=["run-id"])
+    view.status_md = gr.Markdown("No run yet.", elem_classes=["train-status"])
+    idle = {"step": 0, "max_steps": 0, "epoch": 0.0, "status": "", "eta_seconds": None}
+    view.progress = gr.HTML(progress_html(idle))
+    view.plot = gr.LinePlot(
+        None, x="step", y="value", color="series", title="Loss", elem_classes=["loss-plot"], height=260
+    )
+    view.log_tail = gr.Textbox(
+        label="Log (last lines)", lines=10, max_lines=10, autoscroll=True, elem_classes=["log-tail"]
+    )
+    view.queue_md = gr.Markdown(queue_markdown(jobs.queue()), elem_classes=["train-queue"])
+    with gr.Accordion("Raw status", open=False):
+        view.start_raw = gr.JSON(label="Start")
+        view.status_raw = gr.JSON(label="Status", elem_classes=["status-raw"])
+        view.stop_raw = gr.JSON(label="Stop")
+
+
+def _past_runs(view: FinetuneView, jobs: Any) -> None:
+    gr.Markdown("### Past runs")
+    runs = jobs.runs()
+    with gr.Row():
+        view.runs_table = gr.Dataframe(runs_frame(runs), interactive=False, elem_classes=["runs-table"], max_height=300)
+    with gr.Row():
+        view.refresh = gr.Button("Refresh runs")
+        view.resume_id = gr.Dropdown(
+            [r["run_id"] for r in runs if r["resumable"]], label="Resumable run", allow_custom_value=True
+        )
+        view.resume = gr.Button("Resume from last checkpoint")
+    view.runs_raw = gr.JSON(visible=False)
+
+
+def layout(jobs: Any) -> FinetuneView:
+    """Build the tab's components (call inside `with gr.Tab(...)`)."""
+    spec: Spec = jobs.spec
+    view = FinetuneView()
+    gr.Markdown(
+        "Fine-tune an encoder on your data: the run happens in its own process (output to files in "
+        f"`{jobs.runs_dir}`), so you can close or reload the page. One run trains at a time; others wait in the queue."
+    )
+    with gr.Row():
+        with gr.Column(scale=2):
+            _data_inputs(view, spec, jobs)
+            _settings(view, spec)
+            with gr.Row():
+                view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"])
+                view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"])
+                view.show = gr.Button("Show command")
+            view.command = gr.Code(
+                label="The run as a command and config.json", language="shell", visible=True, value=""
+            )
+        with gr.Column(scale=3):
+            _run_panel(view, jobs)
+    _past_runs(view, jobs)
+    return view

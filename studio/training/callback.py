@@ -1,0 +1,112 @@
+"""The worker's side of the run folder while the Trainer runs: one metrics.jsonl line per log
+event, progress.json each step, and a Stop (SIGTERM) that ends training at a checkpoint.
+
+Every rank runs the callback; rank 0 writes the shared files.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from studio.training.store import RunFolder, append_line, write_json
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class StopRequest:
+    """Set by SIGTERM/SIGINT. Before training has started it ends the process at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.training = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if not self.training:
+            say(f"received {signal.Signals(signum).name} before training started: exiting")
+            raise SystemExit(143)
+        say(f"received {signal.Signals(signum).name}: stopping after this step and saving a checkpoint")
+
+
+def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
+    """The TrainerCallback that writes metrics.jsonl / progress.json and obeys a stop request."""
+    from transformers import TrainerCallback
+
+    class RunFiles(TrainerCallback):
+        started = 0.0
+        first: tuple[int, float] | None = None  # (step, time) when this process's first step began
+
+        def _append(self, state: Any, record: dict[str, Any]) -> None:
+            if state.is_world_process_zero:
+                append_line(folder.metrics, record)
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.started = time.time()
+            stop.training = True
+            self._append(
+                state,
+                {
+                    "event": "train_begin",
+                    "time": self.started,
+                    "step": state.global_step,
+                    "max_steps": state.max_steps,
+                    "num_train_epochs": state.num_train_epochs,
+                    "world_size": world_size,
+                },
+            )
+            self._progress(state)
+
+        def _progress(self, state: Any) -> None:
+            if state.is_world_process_zero:
+                write_json(
+                    folder.progress,
+                    {
+                        "time": time.time(),
+                        "started": self.started,
+                        "step": state.global_step,
+                        "max_steps": state.max_steps,
+                        "epoch": state.epoch or 0.0,
+                        "first_step": self.first[0] if self.first else None,
+                        "first_time": self.first[1] if self.first else None,
+                    },
+                )
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            if self.first is None:
+                self.first = (state.global_step, time.time())
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self._progress(state)
+            requested = stop.requested
+            if world_size > 1:  # every rank must stop at the same step, or the collectives hang
+                import torch
+                import torch.distributed as dist
+
+                flag = torch.tensor([1.0 if requested else 0.0])
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                requested = bool(flag.item())
+            if requested:
+                stop.requested = True
+                control.should_training_stop = True
+                control.should_save = True
+            return control
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            record = {"time": time.time(), "step": state.global_step, "epoch": state.epoch, **(logs or {})}
+            self._append(state, record)
+            if state.is_world_process_zero:
+                shown = ", ".join(
+                    f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                    for key, value in (logs or {}).items()
+                )
+                say(f"step {state.global_step}/{state.max_steps}: {shown}")
+
+        def on_save(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                say(f"saved checkpoint-{state.global_step}")
+
+    return RunFiles()

@@ -1,0 +1,53 @@
+"""The base models a run may start from: the task's own, the encoders in models.yaml, and
+models fine-tuned here earlier. Only these are accepted, so the API cannot point a run at an
+arbitrary path on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from studio.config import ModelEntry, StudioConfig
+from studio.errors import UserError
+
+BASE_MODEL_TASKS = ("feature-extraction", "fill-mask")
+
+
+class Catalogue:
+    def __init__(self, config: StudioConfig | None, fine_tuned: Callable[[str], list[ModelEntry]]) -> None:
+        self.config = config
+        self.fine_tuned = fine_tuned
+
+    def base_models(self, task: str) -> list[ModelEntry]:
+        """Models a run can start from, without repeats."""
+        entries: list[ModelEntry] = []
+        if self.config is not None:
+            for task_id in (task, *BASE_MODEL_TASKS):
+                entries += self.config.entries(task_id)
+        entries += self.fine_tuned(task)
+        unique: dict[str, ModelEntry] = {}
+        for entry in entries:
+            unique.setdefault(entry.id, entry)
+        return list(unique.values())
+
+    def default_base_model(self, task: str) -> str | None:
+        """The first model that ships in a package (always offline), else the first one."""
+        entries = self.base_models(task)
+        packaged = [entry for entry in entries if entry.source == "package"]
+        chosen = packaged or entries
+        return chosen[0].id if chosen else None
+
+    def model_path(self, task: str, model: str | None) -> str:
+        """Where the worker loads the model from; a UserError for a model not offered or not downloaded."""
+        from studio.models import is_cached, resolve_source
+
+        if not model:
+            raise UserError("Pick a base model first.")
+        entry = next((e for e in self.base_models(task) if e.id == model), None)
+        if entry is None:
+            raise UserError(f"Base model {model!r} is not offered; pick one from the base model list.")
+        if not is_cached(entry):
+            raise UserError(
+                f"Base model {entry.display_name} is not downloaded and the Hub is unreachable; "
+                "pick an offline model or run `hf download` first."
+            )
+        return resolve_source(entry)

@@ -1,0 +1,82 @@
+"""From /train_start's arguments to a checked TrainingConfig: the model, the data and every
+setting are checked here, before a run folder exists, so a bad run is refused with one
+sentence instead of failing in the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.errors import UserError
+from studio.training import data as training_data
+from studio.training import launcher
+from studio.training.catalogue import Catalogue
+from studio.training.config import TRAINING_TASKS, Hyperparameters, TrainingConfig, checked
+
+HYPERPARAMETERS = tuple(Hyperparameters.model_fields)
+
+
+def build_config(
+    catalogue: Catalogue,
+    task: str,
+    model: str | None,
+    dataset: str | None = None,
+    sample: str | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    num_processes: Any = 1,
+    push_to_hub: Any = False,
+    hub_model_id: str | None = None,
+    accelerate_config: str | None = None,
+    public: bool = False,
+    **hyperparameters: Any,
+) -> TrainingConfig:
+    """Check every argument and the data; the run's config (without run_id).
+
+    hyperparameters: any of Hyperparameters' fields; left out, they keep its defaults."""
+    unknown = [name for name in hyperparameters if name not in HYPERPARAMETERS]
+    if unknown:
+        raise TypeError(f"build_config() got an unexpected keyword argument {unknown[0]!r}")
+    if task not in TRAINING_TASKS:
+        raise UserError(f"Fine-tuning supports {' and '.join(TRAINING_TASKS)}; got {task!r}.")
+    model_path = catalogue.model_path(task, model)
+    chosen = training_data.training_data(dataset, sample, task)
+    text_column = text_column or chosen.text_column or ""
+    label_column = label_column or chosen.label_column or ""
+    training_data.validate(chosen.table, task, text_column, label_column, chosen.name)
+    counts = training_data.label_counts(chosen.table, task, label_column)
+    training = checked(Hyperparameters, hyperparameters)
+    if training.precision == "fp16" and not launcher.cuda_count():
+        raise UserError("fp16 needs a CUDA GPU and this machine has none; choose bf16 or no.")
+    config = checked(
+        TrainingConfig,
+        {
+            "task": task,
+            "base_model": model,
+            "model_path": model_path,
+            "data": chosen.source,
+            "text_column": text_column,
+            "label_column": label_column,
+            "labels": training_data.ordered_labels(counts, task),
+            "training": training,
+            "num_processes": num_processes,
+            "push_to_hub": push_to_hub,
+            "hub_model_id": hub_model_id or None,
+            "accelerate_config": accelerate_config or None,
+        },
+        highs={"num_processes": launcher.max_processes()},
+    )
+    if training.load_best_model_at_end and not (training.eval_each_epoch and training.save_each_epoch):
+        raise UserError("load_best_model_at_end needs both 'evaluate each epoch' and 'save each epoch' on.")
+    if config.push_to_hub:
+        from studio.models import hub_is_offline
+
+        if hub_is_offline():
+            raise UserError(
+                "Pushing to the Hub needs internet access and this app runs offline (HF_HUB_OFFLINE=1); "
+                "untick Push to Hub: the model is saved in the run folder either way."
+            )
+    if config.accelerate_config and (public or not Path(config.accelerate_config).is_file()):
+        raise UserError("accelerate_config must be an existing accelerate config file on the server.")
+    config.launcher = launcher.choose(config.num_processes, config.accelerate_config)
+    return config
