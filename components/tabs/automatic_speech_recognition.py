@@ -8,14 +8,17 @@ import gradio as gr
 import pandas as pd
 
 from components.context import TabContext
-from components.media_inputs import audio_input
 
 AUDIO = Path(__file__).resolve().parents[2] / "examples" / "audio"
-LANGUAGES = ["auto", "en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh"]
 EXAMPLES = [
-    [str(AUDIO / "quick_brown_fox.wav"), "none", "auto", "transcribe"],
-    [str(AUDIO / "welcome.wav"), "segment", "en", "transcribe"],
-    [str(AUDIO / "question.wav"), "word", "auto", "transcribe"],
+    {
+        "audio": str(AUDIO / "quick_brown_fox.wav"),
+        "return_timestamps": "none",
+        "language": "auto",
+        "task": "transcribe",
+    },
+    {"audio": str(AUDIO / "welcome.wav"), "return_timestamps": "segment", "language": "en", "task": "transcribe"},
+    {"audio": str(AUDIO / "question.wav"), "return_timestamps": "word", "language": "auto", "task": "transcribe"},
 ]
 
 
@@ -29,24 +32,11 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("automatic-speech-recognition")
     with gr.Row():
         with gr.Column():
-            audio = audio_input("Speech", elem_classes=["asr-audio"])
-            return_timestamps = gr.Radio(
-                ["none", "segment", "word"],
-                value="none",
-                label="return_timestamps",
-                info="segment: Whisper only; word: Whisper and CTC models (wav2vec2)",
-            )
+            ui.input("audio", elem_classes=["asr-audio"])
+            ui.input("return_timestamps")
             with gr.Row():
-                language = gr.Dropdown(
-                    LANGUAGES,
-                    value="auto",
-                    label="language",
-                    info="Whisper only; auto detects it",
-                    allow_custom_value=True,
-                )
-                task = gr.Radio(
-                    ["transcribe", "translate"], value="transcribe", label="task", info="Whisper: translate to English"
-                )
+                ui.input("language", allow_custom_value=True)
+                ui.input("task")
             ui.run_button("Transcribe")
         with gr.Column():
             text = gr.Textbox(label="Transcript", lines=4, interactive=False)
@@ -55,8 +45,7 @@ def build(ctx: TabContext) -> None:
             )
             ui.raw_output()
     ui.finish(
-        inputs=[audio, return_timestamps, language, task],
         outputs=[text, chunks],
-        to_outputs=lambda result: [result["text"], timestamp_table(result.get("chunks", []))],
+        to_outputs=lambda result: [result.output["text"], timestamp_table(result.output.get("chunks", []))],
         examples=EXAMPLES,
     )

@@ -7,13 +7,12 @@ from pathlib import Path
 import gradio as gr
 
 from components.context import TabContext
-from components.media_inputs import image_input
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
 EXAMPLES = [
-    [str(IMAGES / "cat.jpg"), ""],
-    [str(IMAGES / "coffee.jpg"), "a photo of"],
-    [str(IMAGES / "rocket.jpg"), "a picture of"],
+    {"image": str(IMAGES / "cat.jpg"), "prompt": ""},
+    {"image": str(IMAGES / "coffee.jpg"), "prompt": "a photo of"},
+    {"image": str(IMAGES / "rocket.jpg"), "prompt": "a picture of"},
 ]
 
 
@@ -21,18 +20,15 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("image-to-text")
     with gr.Row():
         with gr.Column():
-            image = image_input("Image", elem_classes=["caption-image"])
-            prompt = gr.Textbox(
-                label="prompt", placeholder="Optional start of the caption, e.g. a photo of", info="May be empty"
-            )
-            max_new_tokens = gr.Slider(1, 128, value=30, step=1, label="max_new_tokens")
+            ui.input("image", elem_classes=["caption-image"])
+            ui.input("prompt")
+            ui.input("max_new_tokens")
             ui.run_button("Caption")
         with gr.Column():
             caption = gr.Textbox(label="Caption", lines=3, interactive=False, elem_classes=["caption-output"])
             ui.raw_output()
     ui.finish(
-        inputs=[image, prompt, max_new_tokens],
         outputs=[caption],
-        to_outputs=lambda result: [result[0]["generated_text"] if result else ""],
+        to_outputs=lambda result: [result.output[0]["generated_text"] if result.output else ""],
         examples=EXAMPLES,
     )

@@ -7,13 +7,12 @@ from pathlib import Path
 import gradio as gr
 
 from components.context import TabContext
-from components.media_inputs import image_input
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
 EXAMPLES = [
-    [str(IMAGES / "cat.jpg"), "What animal is this?", 3],
-    [str(IMAGES / "shapes.png"), "How many circles are there?", 3],
-    [str(IMAGES / "coffee.jpg"), "What is in the cup?", 5],
+    {"image": str(IMAGES / "cat.jpg"), "question": "What animal is this?", "top_k": 3},
+    {"image": str(IMAGES / "shapes.png"), "question": "How many circles are there?", "top_k": 3},
+    {"image": str(IMAGES / "coffee.jpg"), "question": "What is in the cup?", "top_k": 5},
 ]
 
 
@@ -21,18 +20,15 @@ def build(ctx: TabContext) -> None:
     ui = ctx.task_ui("visual-question-answering")
     with gr.Row():
         with gr.Column():
-            image = image_input("Image", elem_classes=["vqa-image"])
-            question = gr.Textbox(label="question", placeholder="Ask something about the image…")
-            top_k = gr.Slider(
-                1, 20, value=3, step=1, label="top_k", info="Answer classifiers (ViLT); generative models give one"
-            )
+            ui.input("image", elem_classes=["vqa-image"])
+            ui.input("question")
+            ui.input("top_k")
             ui.run_button("Answer")
         with gr.Column():
             answers = gr.Label(label="Answers")
             ui.raw_output()
     ui.finish(
-        inputs=[image, question, top_k],
         outputs=[answers],
-        to_outputs=lambda result: [{item["answer"]: item["score"] for item in result}],
+        to_outputs=lambda result: [{item["answer"]: item["score"] for item in result.output}],
         examples=EXAMPLES,
     )

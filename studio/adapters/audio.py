@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from studio.adapters.common import limit_text, positive_int
+from studio.adapters.common import limit_text
 from studio.errors import UserError, notify
 from studio.media import load_audio
+from studio.params import AUDIO, TEXT, TOP_K_LABELS, Param, takes
+from studio.results import Output
 
 # Speech longer than one window is transcribed in windows that overlap by STRIDE_SECONDS
 # on each side (the pipeline's chunk_length_s / stride_length_s); Whisper reads 30 s.
@@ -22,6 +24,8 @@ STRIDE_SECONDS = 5.0
 TIMESTAMP_MODES = ("none", "segment", "word")
 WHISPER_TASKS = ("transcribe", "translate")
 AUTO_LANGUAGE = "auto"
+# Offered in the language dropdown; any code or English name Whisper knows is accepted.
+LANGUAGES = (AUTO_LANGUAGE, "en", "de", "fr", "es", "it", "pt", "nl", "ja", "zh")
 # Audio classifiers see one clip at once (memory grows with the square of its length).
 MAX_CLASSIFY_SECONDS = 60.0
 MAX_SPEECH_CHARS = 2_000
@@ -57,18 +61,10 @@ def whisper_language(value: str, known: list[str], name: str) -> str:
     return code
 
 
-def recognition_arguments(
-    loaded: Any, seconds: float, return_timestamps: str, language: str | None, task: str | None
-) -> dict[str, Any]:
-    """The pipeline call's keyword arguments for these choices (checked; UserError if impossible)."""
+def recognition_arguments(loaded: Any, seconds: float, mode: str, language: str, task: str) -> dict[str, Any]:
+    """The pipeline call's keyword arguments for these (checked) choices; UserError if impossible."""
     pipe, name = loaded.pipeline, loaded.entry.display_name
-    mode = str(return_timestamps or "none").strip().lower()
-    if mode not in TIMESTAMP_MODES:
-        raise UserError(f"return_timestamps must be one of {', '.join(TIMESTAMP_MODES)}; got {return_timestamps!r}.")
-    language = str(language or "").strip() or AUTO_LANGUAGE
-    task = str(task or "").strip().lower() or "transcribe"
-    if task not in WHISPER_TASKS:
-        raise UserError(f"task must be transcribe or translate; got {task!r}.")
+    language = language.strip() or AUTO_LANGUAGE
     kwargs: dict[str, Any] = {}
     if pipe.type == "seq2seq_whisper":
         if mode != "none":
@@ -102,17 +98,27 @@ def recognition_arguments(
     return kwargs
 
 
-def automatic_speech_recognition(
-    loaded: Any,
-    audio: Any,
-    return_timestamps: str = "none",
-    language: str = AUTO_LANGUAGE,
-    task: str = "transcribe",
-) -> dict:
-    """{text, chunks?} as the speech-recognition pipeline returns it; long audio in strided windows.
+@takes(
+    AUDIO.but(label="Speech"),
+    Param(
+        "return_timestamps",
+        "choice",
+        "none",
+        "segment: Whisper only; word: Whisper and CTC models (wav2vec2)",
+        choices=TIMESTAMP_MODES,
+        widget="radio",
+    ),
+    Param("language", "text", AUTO_LANGUAGE, "Whisper only; auto detects it", choices=LANGUAGES, widget="dropdown"),
+    Param("task", "choice", "transcribe", "Whisper: translate to English", choices=WHISPER_TASKS, widget="radio"),
+)
+def automatic_speech_recognition(loaded: Any, audio: Any, return_timestamps: str, language: str, task: str) -> dict:
+    """A transcript, {text, chunks?}, as the speech-recognition pipeline returns it; long audio in strided windows.
 
-    return_timestamps: none, segment (Whisper) or word (Whisper and CTC models such as
-    wav2vec2). language ("auto" = detect) and task (transcribe | translate) are Whisper's.
+    Args:
+        audio: The recording: an upload, a URL or a path (wav, flac, ogg, mp3).
+        return_timestamps: none, segment (Whisper) or word (Whisper and CTC models such as wav2vec2).
+        language: Whisper only: a language code or English name; auto detects it.
+        task: Whisper only: transcribe, or translate to English.
     """
     rate = sampling_rate_of(loaded)
     speech = load_audio(audio, rate)
@@ -128,9 +134,14 @@ def automatic_speech_recognition(
 
 
 # --------------------------------------------------------------- audio classification
-def audio_classification(loaded: Any, audio: Any, top_k: int = 5) -> list[dict]:
-    """Scores for the top_k labels, as the audio-classification pipeline returns them."""
-    top_k = positive_int(top_k, "top_k", 1, 1_000)
+@takes(AUDIO.but(label="Audio"), TOP_K_LABELS)
+def audio_classification(loaded: Any, audio: Any, top_k: int) -> list[dict]:
+    """Scores for the top_k labels, as the audio-classification pipeline returns them.
+
+    Args:
+        audio: The clip: an upload, a URL or a path (wav, flac, ogg, mp3); the first minute is classified.
+        top_k: How many labels to return, best first.
+    """
     rate = sampling_rate_of(loaded)
     clip = load_audio(audio, rate)
     samples = clip.samples
@@ -142,12 +153,6 @@ def audio_classification(loaded: Any, audio: Any, top_k: int = 5) -> list[dict]:
 
 
 # ----------------------------------------------------------------------- text to speech
-class Speech(dict):
-    """The raw output {sampling_rate, num_samples}; `.waveform` holds the samples for the player."""
-
-    waveform: np.ndarray
-
-
 def _check_pronounceable(loaded: Any, text: str) -> None:
     """A UserError when the model's tokenizer keeps nothing of the text; a notice for skipped characters."""
     tokenizer = loaded.tokenizer
@@ -168,10 +173,14 @@ def _check_pronounceable(loaded: Any, text: str) -> None:
             notify(f"The model cannot pronounce these characters, so they were skipped: {shown}")
 
 
-def text_to_audio(loaded: Any, text: str) -> Speech:
+@takes(TEXT.but(help="What the voice should say."))
+def text_to_audio(loaded: Any, text: str) -> Output:
     """Speech for the text from the text-to-audio pipeline: {sampling_rate, num_samples}.
 
-    The samples themselves are in `.waveform` (mono float32), for the audio player.
+    The samples themselves (mono float32) are the Output's visual, for the audio player.
+
+    Args:
+        text: What the voice should say (the first 2,000 characters).
     """
     text = limit_text(text, "some text to speak")
     if len(text) > MAX_SPEECH_CHARS:
@@ -182,6 +191,5 @@ def text_to_audio(loaded: Any, text: str) -> Speech:
     waveform = np.asarray(result["audio"], dtype=np.float32)
     if waveform.ndim > 1:  # (1, samples) or (channels, samples)
         waveform = waveform.reshape(-1) if 1 in waveform.shape else waveform.mean(axis=0)
-    speech = Speech(sampling_rate=int(result["sampling_rate"]), num_samples=int(waveform.shape[-1]))
-    speech.waveform = waveform
-    return speech
+    raw = {"sampling_rate": int(result["sampling_rate"]), "num_samples": int(waveform.shape[-1])}
+    return Output(raw, visual=waveform)

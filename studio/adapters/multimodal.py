@@ -9,46 +9,80 @@ with the old pipeline's sigmoid top-k, generative ones (BLIP VQA, BLIP-2) throug
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from studio.adapters.common import limit_text, plain_history, positive_int
+from studio.adapters.common import limit_text, plain_history
+from studio.adapters.generate import HISTORY
 from studio.errors import UserError, notify
+from studio.generation import GenerationParams, stream_generation
 from studio.media import load_image
-
-if TYPE_CHECKING:
-    from studio.generation import Update
+from studio.params import GENERATION, IMAGE, TEXT, TOP_K_LABELS, Param, takes
+from studio.results import Output
 
 MAX_PROMPT_CHARS = 2_000
+PICTURE = IMAGE.but(label="Image")
+
+
+def generation_subset(*names: str) -> list[Param]:
+    """The shared generation parameters with these names, in the order given."""
+    by_name = {param.name: param for param in GENERATION}
+    return [by_name[name] for name in names]
+
+
+# Image chat decodes greedily: of the generation group its API has always taken max_new_tokens alone.
+IMAGE_CHAT_GENERATION = tuple(param.but(default=256) for param in generation_subset("max_new_tokens"))
 
 
 # ------------------------------------------------------------------------- captioning
-def image_to_text(loaded: Any, image: Any, prompt: str = "", max_new_tokens: int = 30) -> list[dict]:
+@takes(
+    PICTURE,
+    Param(
+        "prompt",
+        "text",
+        "",
+        "May be empty",
+        placeholder="Optional start of the caption, e.g. a photo of",
+    ),
+    Param("max_new_tokens", "int", 30, "The most tokens the caption may have.", low=1, high=512, step=1),
+)
+def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> list[dict]:
     """A caption, [{generated_text}], from the image-text-to-text pipeline.
 
-    An optional prompt ("a photo of") starts the caption, as BLIP's conditional captioning does.
+    Args:
+        image: The picture: an upload, a URL or a path.
+        prompt: Optional start of the caption ("a photo of"), as BLIP's conditional captioning does.
+        max_new_tokens: The most tokens the caption may have.
     """
     picture = load_image(image).image
-    prompt = str(prompt or "").strip()
+    prompt = prompt.strip()
     if len(prompt) > MAX_PROMPT_CHARS:
         raise UserError(f"The prompt is {len(prompt):,} characters long; keep it under {MAX_PROMPT_CHARS:,}.")
-    max_new_tokens = positive_int(max_new_tokens, "max_new_tokens", 1, 512)
     result = loaded.pipeline(images=picture, text=prompt, max_new_tokens=max_new_tokens)
     return [{"generated_text": str(item["generated_text"])} for item in result]
 
 
 # ----------------------------------------------------------- visual question answering
-def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int = 3) -> list[dict]:
+@takes(
+    PICTURE,
+    Param("question", "text", help="A question about the image.", placeholder="Ask something about the image…"),
+    TOP_K_LABELS.but(default=3, help="Answer classifiers (ViLT); generative models give one"),
+)
+def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int) -> list[dict]:
     """Answers with scores, [{answer, score}], best first.
 
     Classification models (ViLT): sigmoid scores of the answer classes, top_k of them, as the
     old visual-question-answering pipeline gave. Generative models (BLIP VQA): one generated
     answer, scored by the probability of its tokens.
+
+    Args:
+        image: The picture: an upload, a URL or a path.
+        question: A question about the image.
+        top_k: How many answers to return (answer classifiers such as ViLT; generative models give one).
     """
     import torch
 
     picture = load_image(image).image
     question = limit_text(question, "a question about the image")
-    top_k = positive_int(top_k, "top_k", 1, 100)
     model, processor = loaded.model, loaded.processor
     inputs = processor(images=picture, text=question, return_tensors="pt", truncation=True)
     inputs = inputs.to(model.device)
@@ -87,20 +121,27 @@ def chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
     return messages
 
 
-def image_text_to_text(
-    loaded: Any, image: Any, text: str, history: Any = None, max_new_tokens: int = 256
-) -> Iterator[Update]:
+@takes(
+    PICTURE,
+    TEXT.but(label="Message", help="Your message about the image.", lines=1),
+    HISTORY,
+    *IMAGE_CHAT_GENERATION,
+)
+def image_text_to_text(loaded: Any, image: Any, text: str, history: Any, max_new_tokens: int) -> Iterator[Output]:
     """The assistant's reply about the image, [{generated_text}], streamed as it is generated.
 
-    history holds the earlier turns ([{role, content}], text only); the image is attached to
-    the first user message, so follow-up questions keep talking about it. Greedy decoding,
-    the same conversation as the image-text-to-text pipeline gets (its chat template).
-    """
-    from studio.generation import GenerationParams, stream_generation
+    The image is attached to the first user message, so follow-up questions keep talking
+    about it. Greedy decoding, the same conversation as the image-text-to-text pipeline gets
+    (its chat template). Each update's visual holds the live figures (tokens, tokens/s).
 
+    Args:
+        image: The picture: an upload, a URL or a path.
+        text: Your message about the image.
+        history: The earlier turns, [{role, content}] (text only; Gradio's message format too).
+        max_new_tokens: The most tokens the reply may have.
+    """
     picture = load_image(image).image
     text = limit_text(text, "a message")
-    params = GenerationParams.checked("greedy", max_new_tokens)
     earlier = plain_history(history)
     processor, model = loaded.processor, loaded.model
     if getattr(processor, "chat_template", None) is None:
@@ -113,4 +154,5 @@ def image_text_to_text(
         return_tensors="pt",
     ).to(model.device, dtype=model.dtype)
     tokenizer = getattr(processor, "tokenizer", processor)
+    params = GenerationParams.from_inputs({"strategy": "greedy", "max_new_tokens": max_new_tokens})
     yield from stream_generation(model, tokenizer, batch, params, shape=lambda texts: [{"generated_text": texts[0]}])

@@ -52,9 +52,9 @@ def automatic_speech_recognition(entry: ModelEntry, inputs: dict[str, Any], sett
     from studio.adapters.audio import AUTO_LANGUAGE, CHUNK_SECONDS, STRIDE_SECONDS
 
     path = _audio_path(inputs)
-    mode = str(inputs.get("return_timestamps") or "none").strip().lower()
-    language = str(inputs.get("language") or "").strip() or AUTO_LANGUAGE
-    task = str(inputs.get("task") or "").strip().lower() or "transcribe"
+    mode = inputs["return_timestamps"]
+    language = inputs["language"].strip() or AUTO_LANGUAGE
+    task = inputs["task"]
     arguments = ['{"raw": audio, "sampling_rate": rate}']
     if mode == "segment":
         arguments.append("return_timestamps=True")
@@ -84,7 +84,7 @@ def automatic_speech_recognition(entry: ModelEntry, inputs: dict[str, Any], sett
 
 def audio_classification(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     path = _audio_path(inputs)
-    top_k = int(inputs.get("top_k") or 5)
+    top_k = inputs["top_k"]
     lines = [
         "import librosa",
         *_pipeline_lines("audio-classification", entry, settings, "classifier"),
@@ -96,7 +96,7 @@ def audio_classification(entry: ModelEntry, inputs: dict[str, Any], settings: Mo
 
 
 def text_to_audio(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    text = str(inputs.get("text") or "").strip()
+    text = inputs["text"].strip()
     lines = [
         "import soundfile",
         *_pipeline_lines("text-to-audio", entry, settings, "tts"),

@@ -53,8 +53,8 @@ def _pipeline_lines(entry: ModelEntry, settings: ModelSettings, name: str) -> li
 
 
 def image_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    prompt = str(inputs.get("prompt") or "").strip()
-    max_new_tokens = int(inputs.get("max_new_tokens") or 30)
+    prompt = inputs["prompt"].strip()
+    max_new_tokens = inputs["max_new_tokens"]
     lines = [
         *_pipeline_lines(entry, settings, "captioner"),
         "# transformers 5 runs captioning through image-text-to-text; the prompt starts the caption",
@@ -68,8 +68,8 @@ def image_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSett
 
 def visual_question_answering(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     setup, model = model_reference(entry)
-    question = str(inputs.get("question") or "").strip()
-    top_k = int(inputs.get("top_k") or 3)
+    question = inputs["question"].strip()
+    top_k = inputs["top_k"]
     load = load_arguments(entry, settings, for_pipeline=False)
     device_move = [f"model = model.to({settings.device!r})"] if any(a.startswith("device=") for a in load) else []
     load = [argument for argument in load if not argument.startswith("device=")]
@@ -115,9 +115,9 @@ def visual_question_answering(entry: ModelEntry, inputs: dict[str, Any], setting
 def image_text_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     from studio.adapters.common import plain_history
 
-    text = str(inputs.get("text") or "").strip()
-    max_new_tokens = int(inputs.get("max_new_tokens") or 256)
-    turns = [*plain_history(inputs.get("history")), {"role": "user", "content": text}]
+    text = inputs["text"].strip()
+    max_new_tokens = inputs["max_new_tokens"]
+    turns = [*plain_history(inputs["history"]), {"role": "user", "content": text}]
     first_user = next(index for index, turn in enumerate(turns) if turn["role"] == "user")
     messages = []
     for index, turn in enumerate(turns):
