@@ -34,19 +34,6 @@ def notify_if_truncated(loaded: Any, text: str) -> None:
         notify(f"The text has {count:,} tokens; the model reads only the first {limit:,}.")
 
 
-def positive_int(value: Any, name: str, low: int = 1, high: int = 1_000) -> int:
-    """An integer parameter within [low, high], or a UserError saying the range."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a whole number between {low} and {high}.") from None
-    if number != value and not (isinstance(value, float) and value.is_integer()):
-        raise UserError(f"{name} must be a whole number between {low} and {high}.")
-    if not low <= number <= high:
-        raise UserError(f"{name} must be between {low} and {high}; got {number}.")
-    return number
-
-
 MAX_HISTORY_MESSAGES = 40
 
 
