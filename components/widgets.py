@@ -40,23 +40,33 @@ LAYOUT_ARGUMENTS = {
 }
 
 
+def _named(name: str, check: Callable[[], Any]) -> Any:
+    """Gradio's own range check, its message prefixed with the parameter's API name."""
+    try:
+        return check()
+    except gr.Error as exc:
+        raise gr.Error(f"{name}: {exc.message}", print_exception=False) from None
+
+
 class SpecSlider(gr.Slider):
-    """A slider that leaves range checks to the spec, whose sentence names the parameter
-    (Gradio's own check says only "Value 500 is greater than maximum value 100.")."""
+    """A slider whose out-of-range message names its parameter (Gradio's alone says only
+    "Value 500 is greater than maximum value 100.")."""
 
     is_template = True  # drawn by the frontend's Slider
+    param_name = ""
 
     def preprocess(self, payload: Any) -> Any:
-        return payload
+        return _named(self.param_name, lambda: super(SpecSlider, self).preprocess(payload))
 
 
 class SpecNumber(gr.Number):
-    """A number box that leaves range checks to the spec (see SpecSlider)."""
+    """A number box whose out-of-range message names its parameter (see SpecSlider)."""
 
     is_template = True
+    param_name = ""
 
     def preprocess(self, payload: Any) -> Any:
-        return payload
+        return _named(self.param_name, lambda: super(SpecNumber, self).preprocess(payload))
 
 
 def info_line(param: Param) -> str | None:
@@ -85,12 +95,16 @@ def _textbox(param: Param, common: dict[str, Any]) -> gr.Component:
 
 def _slider(param: Param, common: dict[str, Any]) -> gr.Component:
     step = param.step if param.step is not None else (1 if param.kind == "int" else 0.01)
-    return SpecSlider(param.low, param.high, value=_default(param), step=step, **common)
+    slider = SpecSlider(param.low, param.high, value=_default(param), step=step, **common)
+    slider.param_name = param.name
+    return slider
 
 
 def _number(param: Param, common: dict[str, Any]) -> gr.Component:
     precision = 0 if param.kind == "int" else None
-    return SpecNumber(_default(param), precision=precision, minimum=param.low, maximum=param.high, **common)
+    number = SpecNumber(_default(param), precision=precision, minimum=param.low, maximum=param.high, **common)
+    number.param_name = param.name
+    return number
 
 
 def _checkbox(param: Param, common: dict[str, Any]) -> gr.Component:

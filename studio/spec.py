@@ -262,6 +262,15 @@ def spec_of(*groups: Param | Iterable[Param]) -> Spec:
 Adapter = TypeVar("Adapter", bound=Callable[..., Any])
 
 
+def with_args_section(doc: str, spec: Spec) -> str:
+    """The docstring with an `Args:` section (what Gradio's MCP tools read) written from the
+    spec's help lines, unless the adapter documents its inputs itself."""
+    if "Args:" in doc:
+        return doc
+    lines = [f"    {param.name}: {param.help or param.title}" for param in spec.params]
+    return f"{doc}\n\nArgs:\n" + "\n".join(lines)
+
+
 def takes(*groups: Param | Iterable[Param]) -> Callable[[Adapter], Adapter]:
     """Declare an adapter's inputs. The function lists the names (no defaults); every call,
     from Studio or from Python, is checked against the spec and gets its defaults."""
@@ -281,6 +290,7 @@ def takes(*groups: Param | Iterable[Param]) -> Callable[[Adapter], Adapter]:
             values = {name: bound.arguments[name] for name in spec.names}
             return function(loaded, **spec.checked(values))
 
+        adapter.__doc__ = with_args_section(inspect.getdoc(function) or "", spec)
         adapter.__signature__ = signature  # type: ignore[attr-defined]
         adapter.spec = spec  # type: ignore[attr-defined]
         adapter.unchecked = function  # type: ignore[attr-defined]

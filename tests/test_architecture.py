@@ -171,8 +171,11 @@ def test_every_bound_is_enforced_with_a_sentence_naming_the_parameter(studio: St
 def test_a_bound_is_enforced_through_the_api(client, tiny: SimpleNamespace) -> None:
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="top_k must be a whole number between 1 and 100; got 500"):
+    # Gradio's own slider check answers first on the API; its message gains the parameter's name.
+    with pytest.raises(AppError, match="top_k: Value 500 is greater than maximum value 100."):
         client.predict(model=tiny.text_classifier, text="fine", top_k=500, api_name="/text_classification")
+    with pytest.raises(AppError, match="top_k must be a whole number between 1 and 100; got 2.5."):
+        client.predict(model=tiny.text_classifier, text="fine", top_k=2.5, api_name="/text_classification")
 
 
 def test_a_new_task_is_one_row_and_gets_its_tab_and_endpoint(tiny: SimpleNamespace) -> None:

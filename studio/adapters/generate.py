@@ -92,22 +92,6 @@ def text_generation(
     num_return_sequences: int,
 ) -> Iterator[Output]:
     """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible.
-
-    Args:
-        prompt: The text for the model to continue.
-        strategy: greedy, beam or sample: how the next token is chosen.
-        max_new_tokens: The most tokens to generate.
-        num_beams: Beams kept at each step (beam search).
-        temperature: Higher: more random (sampling).
-        top_k: Sample from the k likeliest tokens; 0: off.
-        top_p: Sample from the smallest set of tokens with this much probability; 1: off.
-        min_p: Drop tokens below this fraction of the top one; 0: off.
-        repetition_penalty: Above 1 discourages repeating tokens; 1: off.
-        no_repeat_ngram_size: Never repeat an n-gram of this size; 0: off.
-        seed: Same seed, same sampled text.
-        early_stopping: Stop when num_beams candidates are finished (beam search).
-        length_penalty: Above 0 favours longer beams (beam search).
-        num_return_sequences: How many texts to return (beam search, sampling).
     """
     prompt = limit_text(prompt, "a prompt")
     params = GenerationParams.from_inputs(locals())
@@ -152,21 +136,6 @@ def chat(
     seed: int,
 ) -> Iterator[Output]:
     """The assistant's reply (a string) to the message after the history, streamed token by token.
-
-    Args:
-        message: The new message to the assistant.
-        history: The conversation so far: [{role, content}], user and assistant turns.
-        system_prompt: Sent first, before the conversation (empty: none).
-        strategy: greedy, beam or sample: how the next token is chosen.
-        max_new_tokens: The most tokens in the reply.
-        num_beams: Beams kept at each step (beam search).
-        temperature: Higher: more random (sampling).
-        top_k: Sample from the k likeliest tokens; 0: off.
-        top_p: Sample from the smallest set of tokens with this much probability; 1: off.
-        min_p: Drop tokens below this fraction of the top one; 0: off.
-        repetition_penalty: Above 1 discourages repeating tokens; 1: off.
-        no_repeat_ngram_size: Never repeat an n-gram of this size; 0: off.
-        seed: Same seed, same sampled text.
     """
     message = limit_text(message, "a message")
     params = GenerationParams.from_inputs(locals())
