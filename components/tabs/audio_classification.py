@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gradio as gr
-
 from components.context import TabContext
-from components.outputs import as_label
+from components.layouts import scored_labels_tab
 
 AUDIO = Path(__file__).resolve().parents[2] / "examples" / "audio"
 EXAMPLES = [
@@ -18,13 +16,4 @@ EXAMPLES = [
 
 
 def build(ctx: TabContext) -> None:
-    ui = ctx.task_ui("audio-classification")
-    with gr.Row():
-        with gr.Column():
-            ui.input("audio", elem_classes=["audio-classification-audio"])
-            ui.input("top_k")
-            ui.run_button("Classify")
-        with gr.Column():
-            label = gr.Label(label="Prediction")
-            ui.raw_output()
-    ui.finish(outputs=[label], to_outputs=lambda result: [as_label(result.output)], examples=EXAMPLES)
+    scored_labels_tab(ctx, "audio-classification", EXAMPLES, input_classes=["audio-classification-audio"])

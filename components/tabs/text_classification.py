@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gradio as gr
-
 from components.context import TabContext
-from components.outputs import as_label
+from components.layouts import scored_labels_tab
 
 EXAMPLES = [
     {"text": "I loved every minute of this film, the cast was wonderful.", "top_k": 2},
@@ -15,13 +13,4 @@ EXAMPLES = [
 
 
 def build(ctx: TabContext) -> None:
-    ui = ctx.task_ui("text-classification")
-    with gr.Row():
-        with gr.Column():
-            ui.input("text", lines=5, placeholder="Type or paste text to classify…", info=None)
-            ui.input("top_k")
-            ui.run_button("Classify")
-        with gr.Column():
-            label = gr.Label(label="Prediction")
-            ui.raw_output()
-    ui.finish(outputs=[label], to_outputs=lambda result: [as_label(result.output)], examples=EXAMPLES)
+    scored_labels_tab(ctx, "text-classification", EXAMPLES, lines=5, placeholder="Type or paste text to classify…")

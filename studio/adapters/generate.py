@@ -91,8 +91,7 @@ def text_generation(
     length_penalty: float,
     num_return_sequences: int,
 ) -> Iterator[Output]:
-    """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible.
-    """
+    """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible."""
     prompt = limit_text(prompt, "a prompt")
     params = GenerationParams.from_inputs(locals())
     batch = _encode_prompt(loaded, prompt)
@@ -135,8 +134,7 @@ def chat(
     no_repeat_ngram_size: int,
     seed: int,
 ) -> Iterator[Output]:
-    """The assistant's reply (a string) to the message after the history, streamed token by token.
-    """
+    """The assistant's reply (a string) to the message after the history, streamed token by token."""
     message = limit_text(message, "a message")
     params = GenerationParams.from_inputs(locals())
     tokenizer = loaded.tokenizer

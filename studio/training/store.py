@@ -21,7 +21,7 @@ from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.training.config import TrainingConfig
 
-LOG_TAIL_LINES = 40
+LOG_TAIL_LINES = 80
 
 
 def read_json(path: Path, default: Any = None) -> Any:
