@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -49,10 +50,17 @@ def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp
     batch = page.get_by_label("per_device_train_batch_size")
     batch.fill("4")
     batch.press("Tab")
-    page.get_by_role("button", name="Show command").click()
-    expect(page.locator(".cm-content").filter(has_text="studio.training.worker")).to_contain_text(
-        '"text_column": "review"'
-    )
+    # Show command until it has the typed hyperparameters: they reach the server before Train.
+    command = page.locator(".cm-content").filter(has_text="studio.training.worker")
+    deadline = time.monotonic() + 30
+    while True:
+        page.get_by_role("button", name="Show command").click()
+        expect(command).to_contain_text('"text_column": "review"')
+        shown = command.inner_text()
+        if re.search(r'"num_train_epochs": 5(\.0)?,', shown) and '"per_device_train_batch_size": 4,' in shown:
+            break
+        assert time.monotonic() < deadline, f"the typed epochs and batch size never reached the preview: {shown}"
+        page.wait_for_timeout(250)
     page.get_by_role("button", name="Train", exact=True).click()
 
     run_box = page.locator(".run-id textarea, .run-id input").first
