@@ -12,6 +12,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 log = logging.getLogger("studio")
 
+QUEUE_SIZE = 64  # requests waiting at once, all visitors together
+SESSIONS_KEPT = 64  # browser sessions whose page state the server keeps (least recently used go first)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -33,6 +36,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--share",
         action="store_true",
         help="also serve a public gradio.live link (needs internet); the public app offers only models.yaml entries",
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="public mode without --share (also on when SPACE_ID is set, as on a Hugging Face Space): "
+        "visitors run models; training and unloading need the admin token (STUDIO_ADMIN_TOKEN)",
+    )
+    parser.add_argument(
+        "--public-limit",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="a limit for visitors in public mode, over models.yaml's public_limits (repeatable): "
+        "max_new_tokens, num_beams, num_return_sequences, prompt_chars, history_chars, running_per_visitor",
     )
     parser.add_argument(
         "--auth",
@@ -74,6 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="GB",
         help="unload least recently used models when their weights pass GB (default: half of this machine's memory)",
     )
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        default=os.environ.get("GRADIO_MCP_SERVER", "").strip().lower() in {"1", "true", "yes", "on"},
+        help="serve every task as an MCP tool at /gradio_api/mcp/ too (or GRADIO_MCP_SERVER=True; needs mcp)",
+    )
     return parser.parse_args(argv)
 
 
@@ -100,35 +123,50 @@ def read_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from studio.config import ConfigError, load_config
+    from studio.config import ConfigError, load_config, with_public_limits
 
     try:
-        config = load_config(args.models)
+        config = with_public_limits(load_config(args.models), args.public_limit)
     except ConfigError as exc:
         raise SystemExit(f"Cannot start: {exc}") from None
     auth = read_auth(args)
 
     from components.app import CSS, build_app
+    from studio.access import Access
     from studio.models import ModelManager
     from studio.studio import Studio, TaskTableError
     from studio.training.jobs import JobManager
 
-    jobs = JobManager(args.runs_dir, config, public=args.share)
+    # Public mode: on a Space, with --share or --public; admin actions then need the admin credential.
+    public = bool(args.share or args.public or os.environ.get("SPACE_ID"))
+    access = Access.from_env(public)
+    if public and not access.admin_token and not access.oauth:
+        log.warning("Public mode without STUDIO_ADMIN_TOKEN or STUDIO_ADMINS: nobody can start training runs.")
+    jobs = JobManager(args.runs_dir, config, public=public, access=access)
     studio = Studio(
         config,
         ModelManager(
             max_models=args.max_loaded_models,
             memory_budget=None if args.memory_budget_gb is None else int(args.memory_budget_gb * 2**30),
         ),
-        public=args.share,
+        public=public,
         extra_entries=jobs.model_entries,
         jobs=jobs,
+        access=access,
     )
     try:
         demo = build_app(studio)
     except TaskTableError as exc:
         raise SystemExit(f"Cannot start: the task table is wrong: {exc}") from None
-    demo.queue(default_concurrency_limit=1)
+    if args.mcp:  # every task endpoint as an MCP tool (components/mcp.py)
+        from components.mcp import hide_admin_tools, mcp_available
+
+        if not mcp_available():
+            raise SystemExit("Cannot start: --mcp needs the mcp package; install it with pip install mcp.")
+        if studio.public or getattr(studio.access, "public", False):
+            hide_admin_tools(demo)
+    # A bounded queue: past QUEUE_SIZE waiting requests a visitor is told to try again later.
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -137,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
         css=CSS,
         max_file_size="200mb",
         footer_links=["api", "gradio", "settings"],
+        # Gradio keeps a copy of the page config (~1 MB) per session: keep the most recent only.
+        state_session_capacity=SESSIONS_KEPT,
         prevent_thread_lock=True,
+        mcp_server=args.mcp,
     )
     if args.share and not demo.share_url:
         log.warning(

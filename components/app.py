@@ -10,6 +10,7 @@ import gradio as gr
 
 from components import finetune, loaded_models
 from components.context import TabContext
+from components.errors import answer_gradio_errors
 from studio.studio import MODALITY_TITLES, Studio, Task, TaskTableError, check_tasks
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,11 @@ def build_app(studio: Studio) -> gr.Blocks:
     """The whole page: a sub-tab per task that has models; Fine-tune when studio.jobs is set."""
     check_task_table(studio)
     ctx = TabContext(studio)
-    with gr.Blocks(title="Transformers Studio") as demo:
+    # Uploads and generated files are removed an hour after they were made (checked every 10 minutes).
+    with gr.Blocks(title="Transformers Studio", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
+        if studio.public and studio.access is not None:
+            gr.Markdown(studio.access.visitor_hint(), elem_classes=["visitor-hint"])
         with gr.Tabs():
             for modality, title in MODALITY_TITLES.items():
                 tasks = studio.offered_tasks(modality)
@@ -73,4 +77,5 @@ def build_app(studio: Studio) -> gr.Blocks:
                     finetune.build(studio, demo)
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
+    answer_gradio_errors(demo)
     return demo

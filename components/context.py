@@ -18,6 +18,9 @@ from typing import Any
 import gradio as gr
 
 from components.errors import shown_as_gr_error
+from components.limits import VISITORS, check_public_inputs
+from components.mcp import tool_doc
+from components.remote_inputs import wire_remote_inputs
 from components.widgets import widget
 from studio.params import MODEL_SETTINGS, Spec
 from studio.studio import RunResult, Studio, Task, UserError
@@ -146,6 +149,7 @@ class TaskUI:
         if examples:
             self.examples(examples)
         self.show_code()
+        wire_remote_inputs(self)  # a remote model: inputs the OpenAI API lacks are off (components/remote_inputs.py)
 
     def examples(self, rows: list[Mapping[str, Any]], label: str = "Examples") -> None:
         """Examples as dicts by parameter name; the widgets they fill are the named ones."""
@@ -187,6 +191,7 @@ class TaskUI:
         """Studio.stream with UserErrors as gr.Error and notices as toasts: the one wrapped stream
         every event of this task goes through (Run, and extra views such as Compare)."""
         report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
+        check_public_inputs(self.studio, inputs)
         with shown_as_gr_error(self.task.title):
             updates = self.studio.stream(self.task.id, model_id, inputs, self.studio.settings(settings), report)
         try:
@@ -216,16 +221,18 @@ class TaskUI:
             return event_values(values, result.output)
 
         def run(*args: Any) -> Any:
-            *values, progress = args
+            *values, progress, request = args
             last = None
-            for result in self.results(*self._split(values), progress):
-                last = result
+            with VISITORS.running(self.studio, request):
+                for result in self.results(*self._split(values), progress):
+                    last = result
             return shown(last)
 
         def stream(*args: Any) -> Iterator[Any]:
-            *values, progress = args
-            for result in self.results(*self._split(values), progress):
-                yield shown(result)
+            *values, progress, request = args
+            with VISITORS.running(self.studio, request):
+                for result in self.results(*self._split(values), progress):
+                    yield shown(result)
 
         handler = stream if task.streams else run
         parameters = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -235,10 +242,11 @@ class TaskUI:
             for param in MODEL_SETTINGS
         ]
         parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress()))
+        parameters.append(visitor_request_parameter())
+        handler.__annotations__ = {"request": gr.Request}  # Gradio fills it (per-visitor limits), not the API
         handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         handler.__name__ = task.api_name
-        adapter_doc = inspect.getdoc(task.adapter_function()) or ""
-        handler.__doc__ = f"{task.title}: {adapter_doc}" if adapter_doc else f"Run {task.title}."
+        handler.__doc__ = tool_doc(self.studio, task)  # the MCP tool's description and Args
         return handler
 
     def _snippet(self) -> Callable[..., str]:
@@ -275,3 +283,8 @@ def event_values(shown: Sequence[Any], raw: Any) -> Any:
     (Gradio would otherwise take a 1-tuple as the value of a single output)."""
     values = (*shown, json_value(raw))
     return values if len(values) > 1 else values[0]
+
+
+def visitor_request_parameter() -> inspect.Parameter:
+    """The gr.Request parameter Gradio fills for a handler (components/limits.py reads the session)."""
+    return inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)

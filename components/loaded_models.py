@@ -1,4 +1,9 @@
-"""The "Loaded models" panel: what is in memory, and unloading it."""
+"""The "Loaded models" panel: what is in memory, and unloading it.
+
+Unloading is an admin action in public mode (studio/access.py): /unload_model takes
+`admin_token`, and the page's admin box signs the browser session in once. An empty model
+id unloads nothing; only the "Unload all" button (not an API endpoint) unloads everything.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,14 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from studio.studio import Studio
+from studio.studio import Studio, UserError
 
 COLUMNS = ["model", "task", "dtype", "quantization", "device", "size_mb", "load_seconds"]
 
 
 def build(studio: Studio, tab: gr.Tab) -> None:
     """Render the panel inside `tab`; it refreshes whenever the tab is opened."""
+    access = studio.access
 
     def table() -> pd.DataFrame:
         return pd.DataFrame(studio.loaded_models(), columns=COLUMNS)
@@ -22,24 +28,71 @@ def build(studio: Studio, tab: gr.Tab) -> None:
         ids = sorted({row["model"] for row in studio.loaded_models()})
         return gr.Dropdown(choices=ids, value=ids[0] if ids else None)
 
+    def require_admin(admin_token: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None) -> None:
+        if access is None:
+            return
+        session = getattr(request, "session_hash", None)
+        username = getattr(profile, "username", None) if profile is not None else None
+        token = admin_token if isinstance(admin_token, str) else None
+        try:
+            access.require_admin(access.actor(session, token, username), "Unloading models")
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
     def loaded_models() -> tuple[pd.DataFrame, Any]:
         """The models in memory, most recently used first."""
         return table(), choices()
 
-    def unload_model(model: str | None) -> tuple[pd.DataFrame, Any]:
-        """Unload one model id (every task and setting it is loaded with); empty means all."""
-        count = studio.unload(model)
+    def unloaded(count: int) -> tuple[pd.DataFrame, Any]:
         gr.Info(f"Unloaded {count} model{'s' if count != 1 else ''}.")
         return table(), choices()
 
+    def unload_model(
+        model: str | None,
+        admin_token: str = "",
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
+    ) -> tuple[pd.DataFrame, Any]:
+        """Unload one model id (every task and setting it is loaded with); an empty id unloads nothing.
+
+        Args:
+            model: The model id to unload, as the list of loaded models shows it.
+            admin_token: The admin token, on a public app (unloading is an admin action there).
+        """
+        require_admin(admin_token, request, profile)
+        if not isinstance(model, str) or not model.strip():
+            raise gr.Error("Pick a model to unload first; the list shows what is in memory.", print_exception=False)
+        return unloaded(studio.unload(model.strip()))
+
+    def unload_all(
+        admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
+    ) -> tuple[pd.DataFrame, Any]:
+        """Unload every model (the "Unload all" button only)."""
+        require_admin(admin_token, request, profile)
+        return unloaded(studio.unload_all())
+
+    def sign_in(admin_token: str = "", request: gr.Request = None) -> None:
+        session = getattr(request, "session_hash", None)
+        if access is not None and admin_token and not access.sign_in(session, admin_token):
+            raise gr.Error("That admin token is not right; check it and try again.", print_exception=False)
+        gr.Info("Signed in as admin for this browser session.")
+
     gr.Markdown("Models load on first use and stay in memory until evicted (least recently used first).")
+    public = bool(access is not None and access.public)
+    with gr.Row(visible=public):
+        admin_token = gr.Textbox(
+            "", label="Admin token (unloading is for the admin on this public app)", type="password", scale=3
+        )
+        sign_in_button = gr.Button("Sign in as admin", scale=1)
     frame = gr.Dataframe(value=table(), headers=COLUMNS, label="In memory", interactive=False)
     with gr.Row():
         selected = gr.Dropdown(choices=[], label="Model to unload", allow_custom_value=True, scale=3)
         refresh = gr.Button("Refresh", scale=1)
         unload = gr.Button("Unload", variant="stop", scale=1)
-        unload_all = gr.Button("Unload all", scale=1)
+        unload_everything = gr.Button("Unload all", scale=1)
     refresh.click(loaded_models, outputs=[frame, selected], api_name="loaded_models", queue=False)
-    unload.click(unload_model, inputs=selected, outputs=[frame, selected], api_name="unload_model")
-    unload_all.click(lambda: unload_model(None), outputs=[frame, selected], api_name=False)
+    unload.click(unload_model, inputs=[selected, admin_token], outputs=[frame, selected], api_name="unload_model")
+    unload_everything.click(unload_all, inputs=admin_token, outputs=[frame, selected], api_visibility="private")
+    sign_in_button.click(sign_in, inputs=admin_token, api_visibility="private")
+    admin_token.submit(sign_in, inputs=admin_token, api_visibility="private")
     tab.select(loaded_models, outputs=[frame, selected], api_name=False, queue=False)

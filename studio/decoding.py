@@ -2,7 +2,8 @@
 
 Each value is declared and checked once, by its Param in `studio.params.GENERATION` (kind,
 range, default). This module keeps only what no single parameter can check: the rules
-between them (greedy gives one answer, beam search needs beams, ...).
+between them (greedy gives one answer, beam search needs beams, ...), and
+`private_sampling`: sampling with a request's own seeded generator (studio/generation.py).
 
     params = GenerationParams.from_inputs(checked_inputs)   # an adapter's checked inputs
     params = GenerationParams.checked(strategy="sample", temperature=0.7, seed=1)  # raw values
@@ -20,6 +21,8 @@ from studio.params import GENERATION, spec_of
 
 GENERATION_SPEC = spec_of(GENERATION)
 _DEFAULT = GENERATION_SPEC.defaults()
+MAX_STOP_STRINGS = 16
+MAX_STOP_LENGTH = 200  # characters: transformers matches each stop string against the whole vocabulary
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class GenerationParams:
     early_stopping: bool = _DEFAULT["early_stopping"]
     length_penalty: float = _DEFAULT["length_penalty"]
     num_return_sequences: int = _DEFAULT["num_return_sequences"]
+    stop: str = _DEFAULT["stop"]
 
     @classmethod
     def from_inputs(cls, values: Mapping[str, Any]) -> GenerationParams:
@@ -68,6 +72,13 @@ class GenerationParams:
                     f"num_return_sequences ({self.num_return_sequences}) cannot exceed num_beams ({self.num_beams}); "
                     "raise num_beams or lower num_return_sequences."
                 )
+        if len(self.stop_strings) > MAX_STOP_STRINGS:
+            raise UserError(
+                f"stop takes at most {MAX_STOP_STRINGS} texts, one per line; got {len(self.stop_strings)}: "
+                "keep the ones that matter."
+            )
+        if any(len(text) > MAX_STOP_LENGTH for text in self.stop_strings):
+            raise UserError(f"Each stop text must be at most {MAX_STOP_LENGTH} characters; shorten the long line.")
         if self.strategy == "sample" and self.temperature == 0:
             raise UserError(
                 "temperature 0 with sampling means no randomness: set temperature above 0 "
@@ -102,7 +113,13 @@ class GenerationParams:
             )
             if self.min_p > 0:
                 kwargs["min_p"] = self.min_p
+        if self.stop_strings:
+            kwargs["stop_strings"] = list(self.stop_strings)  # generate() needs tokenizer= with them
         return kwargs
+
+    @property
+    def stop_strings(self) -> tuple[str, ...]:
+        return stop_strings(self.stop)
 
     @property
     def streams(self) -> bool:
@@ -113,3 +130,55 @@ class GenerationParams:
 # The fields are the spec's generation parameters, in the same order, with its defaults.
 if [field.name for field in dataclasses.fields(GenerationParams)] != GENERATION_SPEC.names:
     raise TypeError("GenerationParams' fields must be studio.params.GENERATION's names, in order")
+
+
+def stop_strings(stop: str) -> tuple[str, ...]:
+    """The stop texts: one per line of `stop`, as typed (spaces kept), empty lines left out."""
+    return tuple(line.removesuffix("\r") for line in (stop or "").split("\n") if line.removesuffix("\r"))
+
+
+def private_sampling(kwargs: dict[str, Any], seed: int) -> list[Any]:
+    """Logits processors that sample with this request's own torch.Generator seeded with
+    `seed`; rewrites `kwargs` so generate()'s own warpers are off and its draw is a formality.
+
+    The warpers run in generate()'s order (temperature, top_k, top_p, min_p), then the
+    draw, so the text is the one `torch.manual_seed(seed)` + generate() gives alone.
+    """
+    import torch
+    from transformers import (
+        LogitsProcessor,
+        MinPLogitsWarper,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    class SeededDraw(LogitsProcessor):
+        """Draws the next token with a private generator; leaves only it possible."""
+
+        def __init__(self) -> None:
+            self.generator: Any = None
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            if self.generator is None:
+                self.generator = torch.Generator(device=scores.device)
+                self.generator.manual_seed(seed)
+            probs = torch.nn.functional.softmax(scores, dim=-1)
+            chosen = torch.multinomial(probs, num_samples=1, generator=self.generator)
+            return torch.full_like(scores, -float("inf")).scatter_(1, chosen, 0.0)
+
+    temperature = kwargs.pop("temperature", 1.0)
+    top_k = kwargs.pop("top_k", 0)
+    top_p = kwargs.pop("top_p", 1.0)
+    min_p = kwargs.pop("min_p", None)
+    processors: list[Any] = []
+    if temperature != 1.0:
+        processors.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        processors.append(TopKLogitsWarper(top_k=top_k, min_tokens_to_keep=1))
+    if top_p < 1.0:
+        processors.append(TopPLogitsWarper(top_p=top_p, min_tokens_to_keep=1))
+    if min_p:
+        processors.append(MinPLogitsWarper(min_p=min_p, min_tokens_to_keep=1))
+    kwargs.update(temperature=1.0, top_k=0, top_p=1.0, typical_p=1.0, epsilon_cutoff=0.0, eta_cutoff=0.0)
+    return [*processors, SeededDraw()]

@@ -9,33 +9,46 @@ figures (tokens, tokens/s, time to first token).
 through `TextIteratorStreamer`; beam search cannot stream in transformers 5 (a streamer
 with num_beams > 1 raises), so it reports progress and then the beams. Closing the
 generator (Stop, a closed browser tab) sets the request's event; a StoppingCriteria checks
-it every step, so `generate` itself ends, not just the stream. The parameters themselves
-are in studio/decoding.py.
+it every step, and a forward pre-hook on every layer checks it inside a step, so a long
+prefill ends too (within one layer). The parameters themselves are in studio/decoding.py.
+With `token_probabilities`, a TokenRecorder (studio/token_probabilities.py) records each
+step's probabilities, and the final update carries them.
+
+No request holds the machine: each model has its own lock (two models generate at once),
+a wait for it ends on Stop, and sampling draws from the request's own `torch.Generator`,
+never torch's process-wide one, so a seed gives the same text whatever else runs.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.decoding import GenerationParams
+from studio.decoding import GenerationParams, private_sampling
 from studio.results import Output
+from studio.sharing import GenerationStopped, model_lock, running_request, watch_layers
+from studio.token_probabilities import TokenRecorder, eos_ids
 
-__all__ = ["THREAD_NAME", "GenerationParams", "GenerationRun", "describe", "stream_generation"]
+__all__ = [
+    "THREAD_NAME",
+    "GenerationParams",
+    "GenerationRun",
+    "GenerationStopped",
+    "describe",
+    "model_lock",
+    "stream_generation",
+]
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 0.25  # seconds between progress updates while beam search runs
+PROGRESS_EVERY = 0.25  # seconds between progress updates while beam search runs or no token comes
 STREAM_EVERY = 0.05  # at most ~20 updates a second: a browser redraws no faster, and each costs a message
 THREAD_NAME = "studio-generate"
-
-# torch's default random generator is process-wide: one generate() at a time keeps a seed's
-# text reproducible (two cores gain nothing from running two at once anyway).
-_generate_lock = threading.Lock()
 
 
 def _stop_criteria_class() -> type:
@@ -75,6 +88,9 @@ class GenerationRun:
     streamer: Any = None
     started_at: float = 0.0
     finished_at: float | None = None
+    waiting: bool = True  # for the model's lock (another request is generating with it)
+    record: bool = False  # token probabilities (studio/token_probabilities.py)
+    beam_indices: Any = None
 
     def __post_init__(self) -> None:
         self.prompt_length = int(self.batch["input_ids"].shape[-1])
@@ -82,7 +98,14 @@ class GenerationRun:
         if self.params.streams:
             from transformers import TextIteratorStreamer
 
-            self.streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            # The timeout lets the consumer yield (and so be closed by Stop) during a long prefill.
+            self.streamer = TextIteratorStreamer(
+                self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=PROGRESS_EVERY
+            )
+        self.recorder: TokenRecorder | None = None
+        if self.record:
+            beams = self.params.num_beams if self.params.strategy == "beam" else 1
+            self.recorder = TokenRecorder(beams, len(eos_ids(self.model)))
         self.thread = threading.Thread(target=self._work, name=THREAD_NAME, daemon=True)
 
     def start(self) -> None:
@@ -91,20 +114,41 @@ class GenerationRun:
 
     def _work(self) -> None:
         import torch
-        from transformers import StoppingCriteriaList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
+        lock = model_lock(self.model)
         try:
-            with _generate_lock:
+            while not lock.acquire(timeout=0.1):
                 if self.stop_event.is_set():
                     return
-                torch.manual_seed(self.params.seed)
+            try:
+                self.waiting = False
+                if self.stop_event.is_set():
+                    return
+                watch_layers(self.model)
                 kwargs = self.params.generate_kwargs()
+                processors = private_sampling(kwargs, self.params.seed) if kwargs.get("do_sample") else []
+                if self.recorder is not None:  # last, but before the seeded draw: the processed scores
+                    processors.insert(len(processors) - 1 if processors else 0, self.recorder)
+                if processors:
+                    kwargs["logits_processor"] = LogitsProcessorList(processors)
+                if "stop_strings" in kwargs:
+                    kwargs["tokenizer"] = self.tokenizer
                 if self.streamer is not None:
                     kwargs["streamer"] = self.streamer
-                with torch.inference_mode():
-                    self.output = self.model.generate(
-                        **self.batch, **kwargs, stopping_criteria=StoppingCriteriaList([self.watch])
+                with running_request(self.stop_event), torch.inference_mode():
+                    result = self.model.generate(
+                        **self.batch,
+                        **kwargs,
+                        stopping_criteria=StoppingCriteriaList([self.watch]),
+                        return_dict_in_generate=True,
                     )
+                self.beam_indices = getattr(result, "beam_indices", None)
+                self.output = result.sequences
+            finally:
+                lock.release()
+        except GenerationStopped:
+            pass  # Stop inside a forward pass: nothing to report
         except BaseException as exc:  # reported by the consumer, in its own thread
             self.error = exc
         finally:
@@ -120,6 +164,13 @@ class GenerationRun:
         return [
             self.tokenizer.decode(sequence[self.prompt_length :], skip_special_tokens=True) for sequence in self.output
         ]
+
+    def tokens(self) -> list[list[dict[str, Any]]] | None:
+        """Every returned sequence's token probabilities, when recorded."""
+        if self.recorder is None or self.output is None:
+            return None
+        ends = eos_ids(self.model)
+        return self.recorder.tokens(self.tokenizer, self.output, self.prompt_length, ends, self.beam_indices)
 
     def figures(self, final: bool = False) -> dict[str, Any]:
         """Live figures: new tokens so far, tokens/s, time to first token, elapsed seconds."""
@@ -147,21 +198,31 @@ def stream_generation(
     tokenizer: Any,
     batch: dict[str, Any],
     params: GenerationParams,
-    shape: Callable[[list[str]], Any] | None = None,
+    shape: Callable[..., Any] | None = None,
+    token_probabilities: bool = False,
 ) -> Iterator[Output]:
     """Run generate() in a worker thread; yield Output(raw so far, visual=figures), the final one last.
 
     `shape(texts)` turns the list of new texts into the raw output (default: the texts); while
-    beam search (or several samples) runs, updates carry progress figures and raw None.
+    beam search (or several samples) runs, updates carry progress figures and raw None. With
+    `token_probabilities`, the final update's raw output is `shape(texts, tokens)` (one list of
+    token items per text: studio/token_probabilities.py).
     Closing this generator sets the stop event, so generate() ends within one step.
     """
     shape = shape or (lambda texts: texts)
-    run = GenerationRun(model, tokenizer, batch, params)
+    run = GenerationRun(model, tokenizer, batch, params, record=token_probabilities)
     run.start()
     try:
         if run.streamer is not None:
             text, shown_at = "", 0.0
-            for piece in run.streamer:
+            while True:
+                try:
+                    piece = next(run.streamer)
+                except StopIteration:
+                    break
+                except queue.Empty:  # no token yet: yield, so that Stop can close this stream
+                    yield waiting_update(run, shape, text)
+                    continue
                 text += piece
                 if piece and time.perf_counter() - shown_at >= STREAM_EVERY:
                     shown_at = time.perf_counter()
@@ -177,13 +238,24 @@ def stream_generation(
         run.thread.join()
         if run.error is not None:
             raise run.error
-        yield Output(shape(run.texts()), visual=run.figures(final=True))
+        raw = shape(run.texts(), run.tokens()) if token_probabilities else shape(run.texts())
+        yield Output(raw, visual=run.figures(final=True))
     finally:
         run.stop()
         if run.thread.is_alive():
             run.thread.join(timeout=1.0)
             if run.thread.is_alive():
                 log.warning("generate() did not stop within 1 s of the stop event")
+
+
+def waiting_update(run: GenerationRun, shape: Callable[[list[str]], Any], text: str) -> Output:
+    """The update while no new token comes: the text so far, and what generate() is doing."""
+    figures = run.figures()
+    if run.waiting:
+        figures["progress"] = "waiting for the model: another request is generating with it"
+    elif run.watch.first_token_at is None:
+        figures["progress"] = f"reading the prompt ({run.prompt_length:,} tokens)"
+    return Output(shape([text]) if text else None, visual=figures)
 
 
 def describe(figures: dict[str, Any] | None) -> str:

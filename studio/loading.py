@@ -100,9 +100,9 @@ def package_path(entry: ModelEntry) -> Path:
 def resolve_source(entry: ModelEntry) -> str:
     """What from_pretrained / pipeline is given: a hub id, or a local folder."""
     if entry.source == "local":
-        path = Path(entry.id).expanduser()
+        path = Path(getattr(entry, "folder", "") or entry.id).expanduser()  # a fine-tuned run: its folder
         if not path.is_dir():
-            raise UserError(f"Model folder {entry.id} does not exist; fix its path in models.yaml.")
+            raise UserError(f"The folder of {entry.display_name!r} does not exist; fix its path in models.yaml.")
         return str(path)
     if entry.source == "package":
         if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/gguf.py)
@@ -136,14 +136,21 @@ def explain_load_error(entry: ModelEntry, exc: BaseException) -> UserError | Non
             f"Not enough memory to load {name}; unload models in the Loaded models panel, "
             "choose a smaller dtype or quantization, or pick a smaller model."
         )
+    if entry.source == "local" and (isinstance(exc, OSError) or "Unrecognized model" in text):
+        # transformers names the folder in these messages: say what to do instead.
+        return UserError(
+            f"The folder of {name!r} holds no model transformers can read (config.json and weights); "
+            "fix its path in models.yaml."
+        )
     if "GatedRepoError" in text or "gated repo" in text.lower():
         return UserError(
-            f"Model {entry.id} is gated; accept its licence on huggingface.co and set HF_TOKEN before starting the app."
+            f"Model {entry.public_id} is gated; accept its licence on huggingface.co and set HF_TOKEN "
+            "before starting the app."
         )
     if "RepositoryNotFoundError" in text or "is not a valid model identifier" in text:
-        return UserError(f"Model {entry.id} was not found on the Hugging Face Hub; check its id in models.yaml.")
+        return UserError(f"Model {entry.public_id} was not found on the Hugging Face Hub; check its id in models.yaml.")
     if "RevisionNotFoundError" in text or "is not a valid git identifier" in text:
-        return UserError(f"Revision {entry.revision} of {entry.id} was not found; check the sha in models.yaml.")
+        return UserError(f"Revision {entry.revision} of {entry.public_id} was not found; check the sha in models.yaml.")
     offline_markers = ("offline", "couldn't connect", "cannot find the requested files", "LocalEntryNotFound")
     if entry.source == "hub" and any(marker.lower() in text.lower() for marker in offline_markers):
         return UserError(
@@ -156,7 +163,7 @@ def explain_load_error(entry: ModelEntry, exc: BaseException) -> UserError | Non
         )
     if "trust_remote_code" in text:
         return UserError(
-            f"Model {entry.id} needs custom code from its repository; enable trust_remote_code for it in "
+            f"Model {entry.public_id} needs custom code from its repository; enable trust_remote_code for it in "
             "models.yaml only if you trust that code."
         )
     return None
@@ -195,6 +202,10 @@ def _load_kwargs(entry: ModelEntry, settings: ModelSettings, device: str) -> dic
 
 def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> LoadedModel:
     """Load an entry for a task: a pipeline where one exists, else model and processor."""
+    if entry.source == "openai":  # a server runs it: the app holds a connection, no weights (studio/remote.py)
+        from studio.remote import REMOTE_DEVICE, connect
+
+        return LoadedModel(entry, task.id, settings, REMOTE_DEVICE, connect(entry))
     import transformers
 
     device = resolve_device(settings.device)

@@ -64,6 +64,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# transformers' lazy imports race when two threads load new model types at once ("module
+# 'transformers' has no attribute ..."); loads run one at a time (requests on loaded models do not wait).
+_ONE_LOAD_AT_A_TIME = threading.Lock()
 
 GB = 2**30
 
@@ -172,7 +175,8 @@ class ModelManager:
                 if key in self._cache:
                     return self._touch(key)
             try:
-                loaded = load()
+                with _ONE_LOAD_AT_A_TIME:
+                    loaded = load()
             except BaseException:
                 with self._lock:
                     self._loading.pop(key, None)
@@ -195,7 +199,8 @@ class ModelManager:
         """Drop least recently used entries until the bounds hold (lock held); returns how many."""
         evicted = 0
         while True:
-            models = [k for k in self._cache if k.task != TOKENIZER_TASK]
+            # Remote connections (studio/remote.py) hold no weights: they never push a model out.
+            models = [k for k in self._cache if k.task != TOKENIZER_TASK and self._cache[k].device != "remote"]
             tokenizers = [k for k in self._cache if k.task == TOKENIZER_TASK]
             total = sum(self._cache[k].num_bytes for k in models)
             over_budget = total > self.memory_budget

@@ -90,6 +90,15 @@ GENERATION: tuple[Param, ...] = (
         high=16,
         step=1,
     ),
+    Param(
+        "stop",
+        "text",
+        "",
+        "Stop when one of these texts appears; one per line.",
+        label="Stop strings",
+        lines=2,
+        placeholder="One text per line, e.g. ###",
+    ),
 )
 
 # The model-settings row of every task (how the model is loaded, not what it is asked).

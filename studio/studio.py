@@ -12,11 +12,13 @@ from typing import Any
 
 # Plain functions the tabs use to shape values (components/ imports nothing else from studio/).
 from studio.adapters.common import message_text, plain_history
+from studio.codegen import paths_revealed
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices
 from studio.generation import describe
 from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
 from studio.params import MODEL_SETTINGS, Spec, spec_of
+from studio.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
 from studio.results import RunResult, split_output
 from studio.tasks import MODALITY_TITLES, TASKS, Task, TaskTableError, check_tasks, resolve
 
@@ -48,6 +50,7 @@ class Studio:
     extra_entries: Callable[[str], list[ModelEntry]] | None = None
     tasks: Mapping[str, Task] = field(default_factory=lambda: TASKS)
     jobs: Any = None  # studio.training.jobs.JobManager, when fine-tuning is on
+    access: Any = None  # studio.access.Access: who may do admin actions (None: everyone, as on localhost)
 
     # ------------------------------------------------------------------ tasks and models
     def task(self, task_id: str) -> Task:
@@ -71,15 +74,18 @@ class Studio:
         return entries
 
     def model_choices(self, task_id: str) -> list[tuple[str, str]]:
-        """(label, id) pairs for the model dropdown; models that need a download say so."""
+        """(label, public id) pairs for the model dropdown; models that need a download say so.
+        A local folder's path is never sent to the page: its public id is its label."""
         choices = []
         for entry in self.entries(task_id):
             label = entry.display_name
             if entry.source == "package":
                 label += " · offline"
+            elif entry.source == "openai":
+                label += " · remote"
             elif entry.source == "hub" and not is_cached(entry):
                 label += " · not downloaded"
-            choices.append((label, entry.id))
+            choices.append((label, entry.public_id))
         return choices
 
     def default_model(self, task_id: str) -> str | None:
@@ -90,16 +96,21 @@ class Studio:
         entries = self.config.entries(task_id)
         default = next(entry for entry in entries if entry.id == default_id)
         if is_cached(default):
-            return default_id
+            return default.public_id
         offline = [entry for entry in entries if is_cached(entry)]
-        return offline[0].id if offline else default_id
+        return (offline[0] if offline else default).public_id
 
     def entry(self, task_id: str, model_id: str) -> ModelEntry:
-        """The entry a request names; a UserError for ids this task does not offer."""
+        """The entry a request names (by id, or by the public id the page shows); a UserError
+        for ids this task does not offer."""
         if not model_id:
             raise UserError("Pick a model first.")
-        for entry in self.entries(task_id):
+        entries = self.entries(task_id)
+        for entry in entries:
             if entry.id == model_id:
+                return entry
+        for entry in entries:
+            if entry.public_id == model_id:
                 return entry
         shown = model_id if len(str(model_id)) <= 80 else str(model_id)[:80] + "…"
         raise UserError(
@@ -137,6 +148,11 @@ class Studio:
         task = self.task(task_id)
         entry = self.entry(task_id, model_id)
         adapter = task.adapter_function()
+        if entry.source == "openai":  # its server runs it: same spec and API (studio/adapters/remote.py)
+            from studio.adapters.remote import remote_adapter
+            from studio.remote import remote_settings
+
+            adapter, settings = remote_adapter(task_id, entry.display_name), remote_settings(entry, settings)
         checked = task.spec.checked(inputs)
         loaded = self.manager.get(entry, task, settings, progress)
         return getattr(adapter, "unchecked", adapter), loaded, checked
@@ -190,28 +206,62 @@ class Studio:
         finally:
             produced.close()
 
-    def code(self, task_id: str, model_id: str, inputs: Mapping[str, Any], settings: ModelSettings) -> str:
-        """The "Show code" snippet for the current inputs and settings."""
+    def code(
+        self,
+        task_id: str,
+        model_id: str,
+        inputs: Mapping[str, Any],
+        settings: ModelSettings,
+        reveal_paths: bool = False,
+    ) -> str:
+        """The "Show code" snippet for the current inputs and settings.
+
+        A local folder is named by a placeholder and a file by its own name, so no server
+        path is shown; reveal_paths=True (tests only) writes the real paths, to run it here.
+        """
         task = self.task(task_id)
         entry = self.entry(task_id, model_id)
-        return task.code_function()(entry, task.spec.checked(inputs), settings)
+        with paths_revealed(reveal_paths):
+            code = task.code_function()
+            if entry.source == "openai":  # the openai client call (studio/codegen/remote.py)
+                from studio.codegen.remote import REMOTE_SNIPPETS
+
+                code = REMOTE_SNIPPETS.get(task_id, code)
+            return code(entry, task.spec.checked(inputs), settings)
+
+    def unsupported_inputs(self, task_id: str, model_id: str | None) -> dict[str, Any]:
+        """The inputs a remote entry cannot use, with the value that turns each off (None: none);
+        empty for a local model. The page disables them; the API gets a notice."""
+        try:
+            entry = self.entry(task_id, model_id or "")
+        except UserError:
+            return {}
+        return unsupported_inputs(self.spec(task_id).names) if entry.source == "openai" else {}
 
     def loaded_models(self) -> list[dict[str, Any]]:
-        """What is in memory, for the Loaded models panel."""
+        """What is in memory, for the Loaded models panel (a remote entry: its connection, 0 MB)."""
         return [
             {
-                "model": loaded.entry.id,
+                "model": loaded.entry.public_id,  # never a server folder
                 "label": loaded.entry.display_name,
                 "task": loaded.task,
                 "dtype": loaded.settings.dtype,
                 "quantization": loaded.settings.quantization,
-                "device": loaded.device,
+                "device": remote_device(loaded.entry) if loaded.device == REMOTE_DEVICE else loaded.device,
                 "size_mb": round(loaded.num_bytes / 2**20, 1),
                 "load_seconds": round(loaded.load_seconds, 2),
             }
             for loaded in self.manager.loaded()
         ]
 
-    def unload(self, model_id: str | None) -> int:
-        """Unload one model id (every task and setting it is loaded with); None or empty: all."""
-        return self.manager.unload(model_id or None)
+    def unload(self, model_id: str) -> int:
+        """Unload one model, by id or public id (every task and setting it is loaded with).
+        An empty id is a mistake, never "all" (that is unload_all, an explicit choice)."""
+        if not model_id or not str(model_id).strip():
+            raise UserError("Pick a model to unload first; the list shows what is in memory.")
+        ids = {m.entry.id for m in self.manager.loaded() if model_id in (m.entry.id, m.entry.public_id)}
+        return sum(self.manager.unload(entry_id) for entry_id in ids)
+
+    def unload_all(self) -> int:
+        """Unload every model (the Loaded models panel's "Unload all", an admin action in public mode)."""
+        return self.manager.unload(None)

@@ -109,6 +109,7 @@ def test_each_strategy_matches_model_generate(client, tiny: SimpleNamespace, cas
         model=tiny.causal_lm, prompt=PROMPT, seed=7, **inputs, api_name="/text_generation"
     )
     want = reference_generate(tiny.causal_lm, PROMPT, seed=7, **kwargs)
+    raw = [{"generated_text": item["generated_text"]} for item in raw]  # the texts (tokens: test_token_probabilities)
     assert raw == want
     assert len(raw) == inputs.get("num_return_sequences", 1)
     assert want[0]["generated_text"] in text
@@ -253,6 +254,65 @@ def test_compare_runs_each_strategy_like_its_own_run(client, tiny: SimpleNamespa
         )[-1]
         assert text == raw[0]["generated_text"]
     assert all("tokens/s" in figures for figures in outputs[1::2])
+
+
+def test_stop_strings_end_the_text_like_generate(client, tiny: SimpleNamespace) -> None:
+    """A stop string taken from an unconstrained greedy text: the text ends at it, and includes it
+    (as transformers does), like generate(stop_strings=..., tokenizer=...)."""
+    from transformers import AutoTokenizer
+
+    def generate(**inputs) -> dict:
+        return client.predict(
+            model=tiny.causal_lm, prompt=PROMPT, strategy="greedy", max_new_tokens=24, **inputs,
+            api_name="/text_generation",
+        )[-1][0]  # fmt: skip
+
+    full = generate()
+    pieces = [token["token"] for token in full["tokens"]]
+    # two whole tokens from the middle, whose text appears there first
+    for end in range(4, len(pieces)):
+        head, stop = "".join(pieces[:end]), pieces[end - 2] + pieces[end - 1]
+        if stop.strip() and "\n" not in stop and "\ufffd" not in head and head.find(stop) == len(head) - len(stop):
+            break
+    assert full["generated_text"].startswith(head), (head, full["generated_text"])
+    tokenizer = AutoTokenizer.from_pretrained(tiny.causal_lm)
+    want = reference_generate(
+        tiny.causal_lm, PROMPT, do_sample=False, max_new_tokens=24, stop_strings=[stop], tokenizer=tokenizer
+    )[0]["generated_text"]
+    text = generate(stop=f"never appears\n{stop}")["generated_text"]
+    assert text == want == head
+    assert text.endswith(stop) and len(text) < len(full["generated_text"])
+
+
+@pytest.mark.parametrize(
+    ("stop", "message"),
+    [
+        ("\n".join(f"s{n}" for n in range(17)), "stop takes at most 16 texts, one per line; got 17"),
+        ("x" * 201, "Each stop text must be at most 200 characters"),
+    ],
+)
+def test_too_many_or_too_long_stop_strings_are_explained(
+    client, tiny: SimpleNamespace, stop: str, message: str
+) -> None:
+    with pytest.raises(AppError) as caught:
+        client.predict(model=tiny.causal_lm, prompt=PROMPT, stop=stop, api_name="/text_generation")
+    assert message in str(caught.value)
+
+
+def test_chat_stops_at_a_stop_string(loaded_chat: SimpleNamespace) -> None:
+    from studio.adapters.generate import chat
+
+    *_, full = chat(loaded_chat, "what is the weather", max_new_tokens=24)
+    words = [word for word in full.raw.split()[1:-1] if "\ufffd" not in word]  # not a byte of a character
+    assert words, full.raw
+    stop = words[0]
+    *_, stopped = chat(loaded_chat, "what is the weather", max_new_tokens=24, stop=stop)
+    assert stop in stopped.raw and full.raw.startswith(stopped.raw) and len(stopped.raw) < len(full.raw)
+
+
+@pytest.fixture(scope="module")
+def loaded_chat(tiny: SimpleNamespace):
+    return ModelManager().get(ModelEntry(id=tiny.chat_lm, source="local"), "chat")
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,11 @@ def test_generative_vqa_answers_with_generate(blip_vqa: str) -> None:
     assert len(raw) == 1 and raw[0]["answer"] == processor.decode(out[0], skip_special_tokens=True).strip()
     assert raw[0]["answer"] and 0.0 < raw[0]["score"] <= 1.0
     snippet = studio.code(
-        "visual-question-answering", blip_vqa, {"image": str(CAT), "question": question}, ModelSettings()
+        "visual-question-answering",
+        blip_vqa,
+        {"image": str(CAT), "question": question},
+        ModelSettings(),
+        reveal_paths=True,
     )
     namespace: dict = {}
     exec(compile(snippet, "<show code vqa>", "exec"), namespace)

@@ -204,7 +204,8 @@ def test_stop_ends_the_group_then_resume_continues_from_the_checkpoint(jobs: Job
     steps_after = [r["step"] for r in records[resumed_at:] if "loss" in r]
     assert steps_after[0] == checkpoint_step + 1, "training restarted instead of resuming"
     assert steps_after[-1] == max_steps
-    assert final["model_id"] and Path(final["model_id"], "config.json").is_file()
+    # The model id is runs/<run_id> (no server path, issue 11); its folder holds the model.
+    assert final["model_id"] == f"runs/{run_id}" and (jobs.runs_dir / run_id / "model" / "config.json").is_file()
 
 
 def test_kill_9_marks_the_run_failed_and_the_next_run_starts(jobs: JobManager, tiny: SimpleNamespace) -> None:

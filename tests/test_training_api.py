@@ -47,7 +47,8 @@ def test_start_status_stream_stop_and_runs(client, tiny: SimpleNamespace) -> Non
     runs = client.predict(api_name="/train_runs")[-1]
     listed = next(run for run in runs if run["run_id"] == run_id)
     assert listed["status"] == "stopped" and listed["task"] == "text-classification"
-    assert listed["base_model"] == tiny.text_classifier and listed["model_id"] is None
+    # The base model is named as the page shows it (its label), never by its server folder.
+    assert listed["base_model"] == "tiny text-classifier" and listed["model_id"] is None
 
 
 def test_bad_data_is_one_clear_error(client, tiny: SimpleNamespace, tmp_path: Path) -> None:

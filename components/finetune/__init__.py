@@ -2,8 +2,10 @@
 
 Training runs in a subprocess (the JobManager, `studio.jobs`); this tab only reads its files,
 so a closed or reloaded page never blocks it, and a reloaded page re-attaches to the running run.
-API: /train_start, /train_status, /train_stop, /train_runs (and /train_resume, /train_command).
-Layout in views.py, event handlers in handlers.py; this module wires them.
+API: /train_start, /train_status, /train_stop, /train_runs (and /train_resume, /delete_run,
+/train_command). Admin actions (start, stop, resume, delete) take `admin_token`; in public mode
+a visitor gets one sentence (studio/access.py). Layout in views.py, event handlers in
+handlers.py; this module wires them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from components.finetune.views import layout
 from studio.studio import Studio
 
 QUIET = {"api_visibility": "undocumented", "show_progress": "hidden"}
+PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 
 def build(studio: Studio, demo: gr.Blocks) -> None:
@@ -37,8 +40,11 @@ def build(studio: Studio, demo: gr.Blocks) -> None:
 
     train_status = bind(handlers.train_status, jobs)
     runs_view = bind(handlers.runs_view, jobs)
-    start = bind(handlers.start, jobs, "train_start", spec)
-    started = view.train.click(start, view.start_inputs(spec), [view.run_id, view.start_raw], api_name="train_start")
+    start = bind(handlers.start, jobs, "train_start", spec, admin=True)
+    admin_token = view.admin_token
+    started = view.train.click(
+        start, [*view.start_inputs(spec), admin_token], [view.run_id, view.start_raw], api_name="train_start"
+    )
     streaming = started.success(
         train_status,
         view.run_id,
@@ -49,14 +55,24 @@ def build(studio: Studio, demo: gr.Blocks) -> None:
     )
     streaming.then(runs_view, None, view.runs_outputs, **QUIET)
     stop = bind(handlers.train_stop, jobs)
-    view.stop.click(stop, view.run_id, view.stop_raw, api_name="train_stop", concurrency_limit=None)
+    view.stop.click(stop, [view.run_id, admin_token], view.stop_raw, api_name="train_stop", concurrency_limit=None)
     train_runs = bind(handlers.train_runs, jobs)
     view.refresh.click(train_runs, None, view.runs_outputs, api_name="train_runs", concurrency_limit=None)
     resume = bind(handlers.train_resume, jobs)
-    resumed = view.resume.click(resume, view.resume_id, [view.run_id, view.start_raw], api_name="train_resume")
+    resumed = view.resume.click(
+        resume, [view.resume_id, admin_token], [view.run_id, view.start_raw], api_name="train_resume"
+    )
     resumed.success(train_status, view.run_id, view.stream_outputs, concurrency_limit=None, **QUIET).then(
         runs_view, None, view.runs_outputs, **QUIET
     )
+    delete = bind(handlers.delete_run, jobs)
+    view.delete.click(delete, [view.delete_id, admin_token], view.runs_outputs, api_name="delete_run")
+    access_outputs = [view.access_md, *view.admin_buttons]
+    sign_in = bind(handlers.sign_in, jobs)
+    view.sign_in.click(sign_in, admin_token, access_outputs, **PRIVATE)
+    admin_token.submit(sign_in, admin_token, access_outputs, **PRIVATE)
+    if jobs.access.public:
+        demo.load(bind(handlers.access_view, jobs), None, access_outputs, queue=False, **PRIVATE)
     preview = bind(handlers.command_preview, jobs, "train_command", spec)
     view.show.click(preview, view.start_inputs(spec), view.command, api_name="train_command")
     attach = bind(handlers.attach, jobs)

@@ -2,12 +2,13 @@
 event's inputs, bound with `bind` in __init__.py.
 
 Training runs in a subprocess; these only start, stop and read runs, so a closed or reloaded
-page never blocks one. Handlers named after an endpoint keep its parameter names.
+page never blocks one. Handlers named after an endpoint keep its parameter names. Admin
+actions take `admin_token` (the page's admin box) and Gradio's request and Hugging Face
+profile, from which `studio.access` tells who asks (see studio/access.py).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,25 +26,61 @@ from components.finetune.views import (
     status_markdown,
 )
 from studio.params import Spec
+from studio.studio import UserError
+
+ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
 
 # Empty texts from the page mean "not given" (the config stores None).
 OPTIONAL_TEXTS = ("sample", "text_column", "label_column", "hub_model_id")
 
 
-def bind(function: Callable[..., Any], jobs: Any, name: str | None = None, spec: Spec | None = None) -> Any:
-    """function with the JobManager filled in; with a spec, the *values handler gets the spec's
-    parameter names and defaults (so the API shows them)."""
-    handler: Any = functools.partial(function, jobs)
-    handler.__name__ = name or function.__name__
-    handler.__doc__ = function.__doc__
+def bind(
+    function: Callable[..., Any], jobs: Any, name: str | None = None, spec: Spec | None = None, admin: bool = False
+) -> Any:
+    """function with the JobManager filled in, as a plain function Gradio can read: its signature
+    (with a spec, the *values become the spec's parameter names and defaults, so the API shows
+    them; admin=True adds the function's keyword-only admin_token, request and profile) and its
+    annotations (so Gradio fills gr.Request and gr.OAuthProfile, hidden from the API)."""
+    params = list(inspect.signature(function).parameters.values())[1:]
+    count = len(spec.params) if spec is not None else 0
     if spec is not None:
-        handler.__signature__ = inspect.Signature(
-            [
-                inspect.Parameter(param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=param.default)
-                for param in spec.params
-            ]
-        )
+        named = [
+            inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in spec.params
+        ]
+        keyword = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in params if p.kind == p.KEYWORD_ONLY]
+        params = named + (keyword if admin else [])
+    signature = inspect.Signature(params)
+
+    def call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if spec is None:
+            return function(jobs, *args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = list(bound.arguments.values())
+        return function(jobs, *values[:count], **dict(zip(list(bound.arguments)[count:], values[count:])))
+
+    if inspect.isgeneratorfunction(function):
+
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            yield from call(args, kwargs)
+    else:
+
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            return call(args, kwargs)
+
+    handler.__name__ = handler.__qualname__ = name or function.__name__
+    handler.__doc__ = function.__doc__
+    handler.__signature__ = signature  # type: ignore[attr-defined]
+    handler.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
     return handler
+
+
+def actor(jobs: Any, admin_token: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None) -> Any:
+    """Who makes this request (studio.access.Actor): their session, token and Hugging Face login."""
+    session = getattr(request, "session_hash", None)
+    username = getattr(profile, "username", None) if profile is not None else None
+    token = admin_token if isinstance(admin_token, str) else None
+    return jobs.access.actor(session, token, username)
 
 
 def arguments(jobs: Any, values: tuple[Any, ...]) -> tuple[dict[str, Any], str | None]:
@@ -55,11 +92,19 @@ def arguments(jobs: Any, values: tuple[Any, ...]) -> tuple[dict[str, Any], str |
     return named, token
 
 
-def start(jobs: Any, *values: Any) -> tuple[str, dict[str, str]]:
+def start(
+    jobs: Any,
+    *values: Any,
+    admin_token: str = "",
+    request: gr.Request = None,
+    profile: gr.OAuthProfile | None = None,
+) -> tuple[str, dict[str, str]]:
     with shown_as_gr_error("Starting the training run"):
+        who = actor(jobs, admin_token, request, profile)
+        jobs.access.require_admin(who, "Starting a fine-tuning run")  # before the data is read
         named, token = arguments(jobs, values)
         config = jobs.build_config(**named)
-        new_id = jobs.start(config, hub_token=token)
+        new_id = jobs.start(config, hub_token=token, actor=who)
     return new_id, {"run_id": new_id}
 
 
@@ -81,52 +126,87 @@ def views(jobs: Any, status: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def train_status(jobs: Any, run_id: str) -> Iterator[tuple[Any, ...]]:
-    """Stream the run's status (log tail, progress, loss) until it ends."""
+    """Stream the run's status (log tail, progress, loss) until it ends (streams are bounded in number and time)."""
     with shown_as_gr_error("Training status"):
-        stream = jobs.status_stream(run_id)
-    for status in stream:
-        yield views(jobs, status)
+        for status in jobs.status_stream(run_id):
+            yield views(jobs, status)
 
 
-def train_stop(jobs: Any, run_id: str) -> dict[str, Any]:
+def train_stop(
+    jobs: Any, run_id: str, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
+) -> dict[str, Any]:
     """Stop a run (queued: leaves the queue; running: SIGTERM, then SIGKILL after a grace period)."""
     with shown_as_gr_error("Stop"):
-        status = jobs.stop(run_id)
+        status = jobs.stop(run_id, actor=actor(jobs, admin_token, request, profile))
     return {key: status[key] for key in ("run_id", "status", "step", "max_steps")}
 
 
-def train_runs(jobs: Any) -> tuple[pd.DataFrame, gr.Dropdown, list[dict[str, Any]]]:
-    """Every run, newest first, with its final metrics and the model id the inference tab accepts."""
+def delete_run(
+    jobs: Any, run_id: str, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
+) -> tuple[Any, ...]:
+    """Delete a finished run: its folder (model, checkpoints, data copy) is removed."""
+    with shown_as_gr_error("Delete"):
+        jobs.delete(run_id, actor=actor(jobs, admin_token, request, profile))
+    gr.Info(f"Run {run_id} deleted.")
+    return train_runs(jobs)
+
+
+def train_runs(jobs: Any) -> tuple[Any, ...]:
+    """Every run, newest first, with its final metrics and the model id (runs/<run_id>) the inference tabs accept."""
     runs = jobs.runs()
     shown = [
         {k: run[k] for k in ("run_id", "status", "task", "base_model", "final_metrics", "model_id")} for run in runs
     ]
     resumable = gr.Dropdown(choices=[r["run_id"] for r in runs if r["resumable"]])
-    return runs_frame(runs), resumable, shown
+    finished = gr.Dropdown(choices=[r["run_id"] for r in runs if r["status"] in ("completed", "failed", "stopped")])
+    return runs_frame(runs), resumable, finished, shown
 
 
-def runs_view(jobs: Any) -> tuple[pd.DataFrame, gr.Dropdown, list[dict[str, Any]]]:
+def runs_view(jobs: Any) -> tuple[Any, ...]:
     """train_runs for the page's own refreshes (a separate name keeps /train_runs the API's)."""
     return train_runs(jobs)
 
 
-def train_resume(jobs: Any, run_id: str) -> tuple[str, dict[str, str]]:
+def train_resume(
+    jobs: Any, run_id: str, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
+) -> tuple[str, dict[str, str]]:
     with shown_as_gr_error("Resume"):
-        resumed = jobs.resume(run_id)
+        resumed = jobs.resume(run_id, actor=actor(jobs, admin_token, request, profile))
     return resumed, {"run_id": resumed}
 
 
 def attach(jobs: Any) -> Iterator[tuple[Any, ...]]:
-    """On page load: re-attach to the running (or first queued) run."""
+    """On page load: re-attach to the running (or first queued) run (not when every stream is taken)."""
     active = jobs.active_run()
     if active is None:
         return
-    for status in jobs.status_stream(active):
-        yield (active, *views(jobs, status))
+    try:
+        for status in jobs.status_stream(active):
+            yield (active, *views(jobs, status))
+    except UserError:
+        return
+
+
+def sign_in(
+    jobs: Any, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
+) -> tuple[Any, ...]:
+    """The admin box (or a Hugging Face login): remember this browser session as admin, and
+    enable the admin buttons; a wrong token gets a sentence."""
+    session = getattr(request, "session_hash", None)
+    if admin_token and not jobs.access.sign_in(session, admin_token):
+        raise gr.Error("That admin token is not right; check it and try again.")
+    return access_view(jobs, request=request, profile=profile)
+
+
+def access_view(jobs: Any, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
+    """The read-only line and the admin buttons, for this session (on page load and after sign-in)."""
+    admin = actor(jobs, None, request, profile).admin
+    line = "Signed in as admin: you can start, stop and delete runs." if admin else jobs.access.visitor_hint()
+    return (gr.Markdown(line), *[gr.Button(interactive=admin) for _ in range(ADMIN_BUTTONS)])
 
 
 def choose_task(jobs: Any, chosen: str, current: str | None) -> gr.Dropdown:
-    choices = [(e.display_name, e.id) for e in jobs.base_models(chosen)]
+    choices = [(e.display_name, e.public_id) for e in jobs.base_models(chosen)]
     ids = [i for _, i in choices]
     return gr.Dropdown(choices=choices, value=current if current in ids else jobs.default_base_model(chosen))
 

@@ -110,7 +110,12 @@ class FinetuneView:
 
     @property
     def runs_outputs(self) -> list[gr.Component]:
-        return [self.runs_table, self.resume_id, self.runs_raw]
+        return [self.runs_table, self.resume_id, self.delete_id, self.runs_raw]
+
+    @property
+    def admin_buttons(self) -> list[gr.Component]:
+        """Disabled for a visitor of a public app (handlers.ADMIN_BUTTONS counts them)."""
+        return [self.train, self.stop, self.resume, self.delete]
 
 
 def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
@@ -118,7 +123,7 @@ def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
     task = spec["task"]
     inputs["task"] = widget(task)
     inputs["model"] = gr.Dropdown(
-        [(e.display_name, e.id) for e in jobs.base_models(task.default)],
+        [(e.display_name, e.public_id) for e in jobs.base_models(task.default)],
         value=jobs.default_base_model(task.default),
         label=spec["model"].title,
         info="A new classification head is added for your labels.",
@@ -168,7 +173,7 @@ def _run_panel(view: FinetuneView, jobs: Any) -> None:
         view.stop_raw = gr.JSON(label="Stop")
 
 
-def _past_runs(view: FinetuneView, jobs: Any) -> None:
+def _past_runs(view: FinetuneView, jobs: Any, admin: bool) -> None:
     gr.Markdown("### Past runs")
     runs = jobs.runs()
     with gr.Row():
@@ -178,30 +183,49 @@ def _past_runs(view: FinetuneView, jobs: Any) -> None:
         view.resume_id = gr.Dropdown(
             [r["run_id"] for r in runs if r["resumable"]], label="Resumable run", allow_custom_value=True
         )
-        view.resume = gr.Button("Resume from last checkpoint")
+        view.resume = gr.Button("Resume from last checkpoint", interactive=admin)
+    with gr.Row():
+        finished = [r["run_id"] for r in runs if r["status"] in ("completed", "failed", "stopped")]
+        view.delete_id = gr.Dropdown(finished, label="Finished run to delete", allow_custom_value=True, scale=3)
+        view.delete = gr.Button("Delete run", variant="stop", interactive=admin, scale=1)
     view.runs_raw = gr.JSON(visible=False)
+
+
+def _admin_row(view: FinetuneView, access: Any) -> None:
+    """Public mode: the read-only line, the admin box and (on a Space) Hugging Face sign-in.
+    Hidden on localhost; the box still gives the admin endpoints their admin_token."""
+    with gr.Row(visible=access.public, elem_classes=["admin-row"]):
+        view.access_md = gr.Markdown(access.visitor_hint(), elem_classes=["access-line"])
+        view.admin_token = gr.Textbox(
+            "", label="Admin token", type="password", placeholder="once per browser session", scale=2
+        )
+        view.sign_in = gr.Button("Sign in as admin", scale=1)
+        if access.oauth:
+            gr.LoginButton(scale=1)
 
 
 def layout(jobs: Any) -> FinetuneView:
     """Build the tab's components (call inside `with gr.Tab(...)`)."""
     spec: Spec = jobs.spec
     view = FinetuneView()
+    admin = not jobs.access.public  # a visitor of a public app sees the tab read-only
     gr.Markdown(
-        "Fine-tune an encoder on your data: the run happens in its own process (output to files in "
-        f"`{jobs.runs_dir}`), so you can close or reload the page. One run trains at a time; others wait in the queue."
+        "Fine-tune an encoder on your data: the run happens in its own process on the server, so you can "
+        "close or reload the page. One run trains at a time; others wait in the queue."
     )
+    _admin_row(view, jobs.access)
     with gr.Row():
         with gr.Column(scale=2):
             _data_inputs(view, spec, jobs)
             _settings(view, spec)
             with gr.Row():
-                view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"])
-                view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"])
+                view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"], interactive=admin)
+                view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"], interactive=admin)
                 view.show = gr.Button("Show command")
             view.command = gr.Code(
                 label="The run as a command and config.json", language="shell", visible=True, value=""
             )
         with gr.Column(scale=3):
             _run_panel(view, jobs)
-    _past_runs(view, jobs)
+    _past_runs(view, jobs, admin)
     return view

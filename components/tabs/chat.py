@@ -46,6 +46,7 @@ def build(ctx: TabContext) -> None:
             ui.input("system_prompt")
             strategy = ui.input("strategy")
             ui.inputs("max_new_tokens", "seed")
+            ui.input("stop")
             with gr.Group(visible=False) as beam_group:
                 ui.input("num_beams")
             with gr.Group(visible=False) as sample_group:

@@ -9,7 +9,8 @@ from typing import Any
 
 import gradio as gr
 
-from components.context import SETTING_NAMES, TabContext, TaskUI, on_zero_gpu
+from components.context import SETTING_NAMES, TabContext, TaskUI, on_zero_gpu, visitor_request_parameter
+from components.limits import VISITORS
 from studio.params import MODEL_SETTINGS
 from studio.studio import describe
 
@@ -45,6 +46,7 @@ def build(ctx: TabContext) -> None:
             strategy = ui.input("strategy")
             with gr.Row():
                 ui.inputs("max_new_tokens", "seed")
+            ui.input("stop")  # no accordion: a button named "Stop…" would be a second Stop
             with gr.Group(visible=False) as beam_group, gr.Row():
                 ui.inputs("num_beams", "length_penalty", "early_stopping")
             with gr.Group(visible=False) as sample_group, gr.Row():
@@ -113,7 +115,11 @@ def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
 
     def compare_strategies(*args: Any) -> Iterator[list[Any]]:
         """Run the prompt with up to three strategies in turn; each column streams its text."""
-        *values, progress = args
+        *values, progress, request = args
+        with VISITORS.running(ui.studio, request):
+            yield from compare_columns(values, progress)
+
+    def compare_columns(values: list[Any], progress: Any) -> Iterator[list[Any]]:
         model_id, prompt = values[0], values[1]
         choices = values[2 : 2 + COMPARE_COLUMNS]
         rest = values[2 + COMPARE_COLUMNS :]
@@ -140,5 +146,7 @@ def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
     parameters += [by_name[name] for name in shared_names]
     parameters += [inspect.Parameter(param.name, keyword, default=param.default) for param in MODEL_SETTINGS]
     parameters.append(inspect.Parameter("progress", keyword, default=gr.Progress()))
+    parameters.append(visitor_request_parameter())
     compare_strategies.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    compare_strategies.__annotations__ = {"request": gr.Request}
     return compare_strategies

@@ -47,8 +47,8 @@ SYSTEM_PROMPT = Param(
     label="System prompt",
     lines=3,
 )
-# Chat gives one reply: it takes the generation group up to seed (its API since the start),
-# and starts with longer replies than text generation.
+# Chat gives one reply: it takes the generation group but what only several texts need (its
+# API since the start, then stop), and starts with longer replies than text generation.
 ONE_REPLY_LEFT_OUT = ("early_stopping", "length_penalty", "num_return_sequences")
 CHAT_GENERATION = tuple(
     param.but(default=128) if param.name == "max_new_tokens" else param
@@ -57,14 +57,51 @@ CHAT_GENERATION = tuple(
 )
 
 
+# A token covers at most this many characters (English BPE averages about 4): text further
+# back than context x this is never tokenized, so a huge prompt or history costs nothing.
+CHARS_PER_TOKEN_AT_MOST = 32
+
+
+def context_length(loaded: Any) -> int:
+    """The most tokens the model reads: its tokenizer's and (text) config's limits."""
+    config = getattr(loaded.model, "config", None)
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else None
+    limits = [max_tokens(loaded), getattr(text_config, "max_position_embeddings", None)]
+    return min(limit for limit in limits if isinstance(limit, int) and limit > 0)
+
+
+def keep_recent(history: list[dict], message: str, budget: int) -> tuple[list[dict], str]:
+    """The conversation cut to its last `budget` characters (the newest turns), with a notice."""
+    size = len(message) + sum(len(turn["content"]) for turn in history)
+    if size <= budget:
+        return history, message
+    what = "conversation" if history else "message"
+    notify(f"The {what} is {size:,} characters long; only its last {budget:,} could be read by the model.")
+    if len(message) >= budget:
+        return [], message[-budget:]
+    kept, left = [], budget - len(message)
+    for turn in reversed(history):
+        if left <= 0:
+            break
+        kept.insert(0, {**turn, "content": turn["content"][-left:]})
+        left -= len(kept[0]["content"])
+    while kept and kept[0]["role"] != "user":
+        kept.pop(0)
+    return kept, message
+
+
 def _encode_prompt(loaded: Any, prompt: str) -> dict[str, Any]:
     """The tokenized prompt; a prompt longer than the model reads keeps its end, with a notice."""
+    budget = context_length(loaded) * CHARS_PER_TOKEN_AT_MOST
+    if len(prompt) > budget:  # more than the model reads, whatever the tokenizer
+        notify(f"The prompt is {len(prompt):,} characters long; only its last {budget:,} could be read by the model.")
+        prompt = prompt[-budget:]
     batch = loaded.tokenizer(prompt, return_tensors="pt")
     return _fit(loaded, dict(batch))
 
 
 def _fit(loaded: Any, batch: dict[str, Any]) -> dict[str, Any]:
-    limit = max_tokens(loaded)
+    limit = context_length(loaded)
     length = int(batch["input_ids"].shape[-1])
     if length > limit:
         notify(f"The prompt has {length:,} tokens; only its last {limit:,} were used.")
@@ -90,18 +127,26 @@ def text_generation(
     early_stopping: bool,
     length_penalty: float,
     num_return_sequences: int,
+    stop: str,
 ) -> Iterator[Output]:
-    """The continuation of a prompt as [{generated_text}] (new text only), streamed where possible."""
+    """The continuation of a prompt as [{generated_text, tokens}] (new text, token probabilities).
+
+    Streamed where possible; the final update adds `tokens`: [{token, probability, top}], the
+    probability of each generated token and its 5 likeliest alternatives."""
     prompt = limit_text(prompt, "a prompt")
     params = GenerationParams.from_inputs(locals())
     batch = _encode_prompt(loaded, prompt)
     yield from stream_generation(
-        loaded.model,
-        loaded.tokenizer,
-        batch,
-        params,
-        shape=lambda texts: [{"generated_text": text} for text in texts],
+        loaded.model, loaded.tokenizer, batch, params, shape=generated, token_probabilities=True
     )
+
+
+def generated(texts: list[str], tokens: list[list[dict]] | None = None) -> list[dict[str, Any]]:
+    """Text generation's raw output: [{generated_text}], with `tokens` when they are known
+    ([{token, probability, top: [{token, probability}]}]: studio/token_probabilities.py)."""
+    if tokens is None:
+        return [{"generated_text": text} for text in texts]
+    return [{"generated_text": text, "tokens": items} for text, items in zip(texts, tokens)]
 
 
 # ------------------------------------------------------------------------------- chat
@@ -133,6 +178,7 @@ def chat(
     repetition_penalty: float,
     no_repeat_ngram_size: int,
     seed: int,
+    stop: str,
 ) -> Iterator[Output]:
     """The assistant's reply (a string) to the message after the history, streamed token by token."""
     message = limit_text(message, "a message")
@@ -143,7 +189,8 @@ def chat(
             f"{loaded.entry.display_name} has no chat template; pick a chat (instruct) model, "
             "or use the Text generation tab for this one."
         )
-    messages = chat_messages(message, history, system_prompt)
+    earlier, message = keep_recent(plain_history(history), message, context_length(loaded) * CHARS_PER_TOKEN_AT_MOST)
+    messages = chat_messages(message, earlier, system_prompt)
     try:
         batch = tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from studio.adapters.common import limit_text, plain_history
-from studio.adapters.generate import HISTORY
+from studio.adapters.generate import CHARS_PER_TOKEN_AT_MOST, HISTORY, context_length, keep_recent
 from studio.errors import UserError, notify
 from studio.generation import GenerationParams, stream_generation
 from studio.media import load_image
@@ -84,7 +84,11 @@ def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int
     picture = load_image(image).image
     question = limit_text(question, "a question about the image")
     model, processor = loaded.model, loaded.processor
-    inputs = processor(images=picture, text=question, return_tensors="pt", truncation=True)
+    limit = context_length(loaded)
+    count = len(loaded.tokenizer(question[: limit * CHARS_PER_TOKEN_AT_MOST])["input_ids"])
+    if count > limit:
+        notify(f"The question is longer than the {limit:,} tokens the model reads; only its start was used.")
+    inputs = processor(images=picture, text=question, return_tensors="pt", truncation=True, max_length=limit)
     inputs = inputs.to(model.device)
     if model.can_generate():
         if top_k > 1:
@@ -146,13 +150,67 @@ def image_text_to_text(loaded: Any, image: Any, text: str, history: Any, max_new
     processor, model = loaded.processor, loaded.model
     if getattr(processor, "chat_template", None) is None:
         raise UserError(f"{loaded.entry.display_name} has no chat template; pick a chat (instruct) vision model.")
-    batch = processor.apply_chat_template(
-        chat_messages(picture, earlier, text),
-        add_generation_prompt=True,
-        tokenize=True,
-        return_dict=True,
-        return_tensors="pt",
-    ).to(model.device, dtype=model.dtype)
-    tokenizer = getattr(processor, "tokenizer", processor)
+    batch = _fitted_chat(loaded, picture, earlier, text).to(model.device, dtype=model.dtype)
     params = GenerationParams.from_inputs({"strategy": "greedy", "max_new_tokens": max_new_tokens})
-    yield from stream_generation(model, tokenizer, batch, params, shape=lambda texts: [{"generated_text": texts[0]}])
+    yield from stream_generation(
+        model, loaded.tokenizer, batch, params, shape=lambda texts: [{"generated_text": texts[0]}]
+    )
+
+
+def _fitted_chat(loaded: Any, picture: Any, earlier: list[dict], text: str) -> Any:
+    """The chat template's batch, cut to the model's context with a notice: the oldest turns go
+    first, then the start of the message; the image (in the first user message) always stays."""
+    limit = context_length(loaded)
+    earlier, text = keep_recent(earlier, text, limit * CHARS_PER_TOKEN_AT_MOST)
+
+    def render(history: list[dict], message: str) -> Any:
+        return loaded.processor.apply_chat_template(
+            chat_messages(picture, history, message),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+        )
+
+    batch = render(earlier, text)
+    length = int(batch["input_ids"].shape[-1])
+    if length <= limit:
+        return batch
+    tokenizer, sent = loaded.tokenizer, len(earlier)
+    counts = (
+        [len(ids) for ids in tokenizer([turn["content"] for turn in earlier], add_special_tokens=False)["input_ids"]]
+        if earlier
+        else []
+    )
+    while length > limit and earlier:
+        drop, freed = 0, 0
+        while drop < len(earlier) and (freed < length - limit or earlier[drop]["role"] != "user"):
+            freed += counts[drop]
+            drop += 1
+        earlier, counts = earlier[drop:], counts[drop:]
+        batch = render(earlier, text)
+        length = int(batch["input_ids"].shape[-1])
+    if len(earlier) < sent:
+        kept = (
+            f"only its last {len(earlier)} earlier messages were sent" if earlier else "the earlier turns were left out"
+        )
+        notify(f"The conversation is longer than the {limit:,} tokens the model reads; {kept}.")
+    if length <= limit:
+        return batch
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    keep = len(ids) - (length - limit)
+    for _ in range(4):  # decoding and encoding again may differ by a token or two
+        if keep < 1:
+            break
+        batch = render([], tokenizer.decode(ids[-keep:]))
+        length = int(batch["input_ids"].shape[-1])
+        if length <= limit:
+            notify(
+                f"The message has {len(ids):,} tokens; only its last {keep:,} were used, as the model reads {limit:,}."
+            )
+            return batch
+        keep -= length - limit
+    raise UserError(
+        f"The image and the chat template alone take more than the {limit:,} tokens {loaded.entry.display_name} reads; "
+        "pick a model with a longer context."
+    )

@@ -1,13 +1,52 @@
 """Show code: the transformers snippet that reproduces a tab's call with its settings.
 
-Every snippet is runnable as printed and leaves its answer in a variable named `result`,
-equal to the tab's raw output (the tests execute them to make sure).
+Every snippet is runnable as printed (once a server folder's placeholder is filled in) and
+leaves its answer in a variable named `result`, equal to the tab's raw output (the tests
+execute them, with Studio.code(reveal_paths=True), to make sure).
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from studio.config import ModelEntry
 from studio.models import ModelSettings
+
+# Snippets never show a server path (issue 11): a local folder becomes a placeholder and a
+# file its own name. Tests run snippets with the real paths (Studio.code(reveal_paths=True)).
+_reveal = contextvars.ContextVar("reveal_paths", default=False)
+
+
+@contextmanager
+def paths_revealed(reveal: bool = True) -> Iterator[None]:
+    """Within the block, snippets name real folders and files (runnable on this machine)."""
+    token = _reveal.set(reveal)
+    try:
+        yield
+    finally:
+        _reveal.reset(token)
+
+
+def model_source(entry: ModelEntry) -> str:
+    """The `model` string of a hub or local entry: its id, or a placeholder for a server folder
+    (a models.yaml folder, or the model folder of a run fine-tuned here)."""
+    folder = getattr(entry, "folder", "")  # a fine-tuned run's weights (studio.training.store.RunModel)
+    if _reveal.get():
+        return repr(folder or entry.id)
+    if folder:
+        return repr(f"<folder of {entry.display_name!r}>")
+    if entry.is_server_folder:
+        return repr(f"<folder of {entry.display_name!r} in models.yaml>")
+    return repr(entry.id)
+
+
+def file_reference(path: str) -> str:
+    """How a snippet names an input file: its own name (an upload keeps its original name as
+    the last part of Gradio's cache path), or the full path when paths are revealed."""
+    return str(path) if _reveal.get() else Path(str(path)).name
 
 
 def model_reference(entry: ModelEntry) -> tuple[list[str], str]:
@@ -15,7 +54,7 @@ def model_reference(entry: ModelEntry) -> tuple[list[str], str]:
     if entry.source == "package":
         package = entry.package[0] if isinstance(entry.package, list) else entry.package
         return [f"import {package}", ""], f"str({package}.get_model_path())"
-    return [], repr(entry.id)
+    return [], model_source(entry)
 
 
 def load_arguments(entry: ModelEntry, settings: ModelSettings, for_pipeline: bool) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.codegen import load_arguments, model_reference
+from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
 from studio.models import ModelSettings
 
@@ -44,7 +44,7 @@ def _pipeline_lines(pipeline_task: str, entry: ModelEntry, settings: ModelSettin
 def _read_audio_lines(path: str, name: str) -> list[str]:
     return [
         "# librosa reads wav, flac, ogg and mp3, mixes stereo down and resamples to the model's rate",
-        f"audio, rate = librosa.load({path!r}, sr={name}.feature_extractor.sampling_rate, mono=True)",
+        f"audio, rate = librosa.load({file_reference(path)!r}, sr={name}.feature_extractor.sampling_rate, mono=True)",
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from studio.adapters.generate import chat_messages
-from studio.codegen import load_arguments
+from studio.codegen import load_arguments, model_source
 from studio.config import ModelEntry
 from studio.decoding import GenerationParams
 from studio.models import ModelSettings
@@ -41,7 +41,7 @@ def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], 
             + ")  # dequantizes: ~40 s",
         ]
     else:
-        source = repr(entry.id)
+        source = model_source(entry)
         if entry.source == "package":
             package = entry.package[0] if isinstance(entry.package, list) else entry.package
             imports += ["", f"import {package}"]
@@ -56,13 +56,52 @@ def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], 
     return imports, lines
 
 
-def _generate_call(params: GenerationParams) -> list[str]:
-    arguments = ", ".join(f"{name}={value!r}" for name, value in params.generate_kwargs().items())
+def _generate_call(params: GenerationParams, scores: bool = False) -> list[str]:
+    kwargs = params.generate_kwargs()
+    arguments = [f"{name}={value!r}" for name, value in kwargs.items()]
+    if "stop_strings" in kwargs:
+        arguments.append("tokenizer=tokenizer")  # generate() matches stop strings with it
+    if scores:
+        arguments += ["output_scores=True", "return_dict_in_generate=True"]
+    sequences = "output.sequences" if scores else "output"
     return [
         f"torch.manual_seed({params.seed})  # same seed, same text",
         "with torch.inference_mode():",
-        f"    output = model.generate(**batch, {arguments})",
-        'new_tokens = output[:, batch["input_ids"].shape[-1] :]  # the prompt is left out',
+        f"    output = model.generate(**batch, {', '.join(arguments)})",
+        f'new_tokens = {sequences}[:, batch["input_ids"].shape[-1] :]  # the prompt is left out',
+    ]
+
+
+def _token_probabilities(beams: bool) -> list[str]:
+    """Lines that build `result` with each token's probability and its top 5 (as the app does)."""
+    row = ["        row = int(output.beam_indices[index, step])  # the beam it came from", "        if row < 0:"]
+    row = [*row, "            break"] if beams else ["        row = index"]
+    return [
+        "# Token probabilities: softmax of the processed scores at each step, and the 5 likeliest tokens.",
+        "ends = model.generation_config.eos_token_id",
+        "ends = set(ends if isinstance(ends, list) else [ends])",
+        "",
+        "",
+        "def rounded(probability):  # 6 significant digits",
+        '    return float(f"{float(probability):.6g}")',
+        "",
+        "",
+        "result = []",
+        "for index, text in enumerate(texts):",
+        "    tokens = []",
+        "    for step, token_id in enumerate(new_tokens[index].tolist()):",
+        *row,
+        "        probabilities = output.scores[step].float().softmax(-1)[row]",
+        "        top = probabilities.topk(5)",
+        "        alternatives = zip(top.indices.tolist(), top.values.tolist())",
+        "        tokens.append({",
+        '            "token": tokenizer.decode([token_id]),',
+        '            "probability": rounded(probabilities[token_id]),',
+        '            "top": [{"token": tokenizer.decode([i]), "probability": rounded(p)} for i, p in alternatives],',
+        "        })",
+        "        if token_id in ends:",
+        "            break",
+        '    result.append({"generated_text": text, "tokens": tokens})',
     ]
 
 
@@ -77,9 +116,9 @@ def text_generation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSe
         "",
         f"prompt = {prompt!r}",
         'batch = tokenizer(prompt, return_tensors="pt").to(model.device)',
-        *_generate_call(params),
+        *_generate_call(params, scores=True),
         "texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)",
-        'result = [{"generated_text": text} for text in texts]',
+        *_token_probabilities(params.strategy == "beam"),
         "print(result)",
     ]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.codegen import load_arguments, model_reference
+from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
 from studio.models import ModelSettings
 
@@ -36,7 +36,8 @@ def config_model_type(entry: ModelEntry) -> str | None:
 
 
 def _image_path(inputs: dict[str, Any]) -> str:
-    return str(inputs.get("image") or "").strip() or PLACEHOLDER_IMAGE
+    path = str(inputs.get("image") or "").strip()
+    return file_reference(path) if path else PLACEHOLDER_IMAGE
 
 
 def _imports(settings: ModelSettings, *names: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from studio import media
 from studio.adapters.vision import DEFAULT_IMAGE_TEMPLATE
-from studio.codegen import load_arguments, model_reference
+from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
 from studio.models import ModelSettings
 
@@ -39,7 +39,7 @@ def image_lines(path: str | None) -> tuple[list[str], bool]:
     Returns the lines and whether the image is downscaled (then `factor` maps back).
     """
     size, transparent = _image_facts(path)
-    shown = repr(str(path)) if size else repr(PLACEHOLDER)
+    shown = repr(file_reference(str(path))) if size else repr(PLACEHOLDER)
     lines = [] if size else [f"# Put the path of your image in place of {PLACEHOLDER!r}."]
     if transparent:
         lines += [

@@ -18,7 +18,8 @@ def say(message: str) -> None:
 
 
 class StopRequest:
-    """Set by SIGTERM/SIGINT. Before training has started it ends the process at once."""
+    """Set by SIGTERM/SIGINT. During training steps it stops at the next step with a checkpoint;
+    in every other phase (reading data, evaluating, saving) it ends the process at once."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -27,7 +28,7 @@ class StopRequest:
     def handle(self, signum: int, frame: Any) -> None:
         self.requested = True
         if not self.training:
-            say(f"received {signal.Signals(signum).name} before training started: exiting")
+            say(f"received {signal.Signals(signum).name} outside the training steps: exiting")
             raise SystemExit(143)
         say(f"received {signal.Signals(signum).name}: stopping after this step and saving a checkpoint")
 
@@ -93,6 +94,12 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
                 stop.requested = True
                 control.should_training_stop = True
                 control.should_save = True
+                control.should_evaluate = False  # save the checkpoint now; no evaluation first
+            return control
+
+        def on_epoch_end(self, args, state, control, **kwargs):
+            if stop.requested:
+                control.should_evaluate = False
             return control
 
         def on_log(self, args, state, control, logs=None, **kwargs):

@@ -34,20 +34,26 @@ class Catalogue:
         entries = self.base_models(task)
         packaged = [entry for entry in entries if entry.source == "package"]
         chosen = packaged or entries
-        return chosen[0].id if chosen else None
+        return chosen[0].public_id if chosen else None
+
+    def entry(self, task: str, model: str | None) -> ModelEntry:
+        """The base-model entry a request names (by id or by the name the page shows)."""
+        if not model:
+            raise UserError("Pick a base model first.")
+        entry = next((e for e in self.base_models(task) if model in (e.id, e.public_id)), None)
+        if entry is None:
+            shown = model if len(model) <= 80 else model[:80] + "…"
+            raise UserError(f"Base model {shown!r} is not offered; pick one from the base model list.")
+        return entry
 
     def model_path(self, task: str, model: str | None) -> str:
         """Where the worker loads the model from; a UserError for a model not offered or not downloaded."""
         from studio.models import is_cached, resolve_source
 
-        if not model:
-            raise UserError("Pick a base model first.")
-        entry = next((e for e in self.base_models(task) if e.id == model), None)
-        if entry is None:
-            raise UserError(f"Base model {model!r} is not offered; pick one from the base model list.")
+        entry = self.entry(task, model)
         if not is_cached(entry):
             raise UserError(
                 f"Base model {entry.display_name} is not downloaded and the Hub is unreachable; "
                 "pick an offline model or run `hf download` first."
             )
-        return resolve_source(entry)
+        return getattr(entry, "folder", "") or resolve_source(entry)  # a fine-tuned run: its model folder

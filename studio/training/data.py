@@ -4,15 +4,19 @@ labels aligned to sub-words)."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
+from studio.training import limits
+from studio.training.reading import FORMATS, check_encoding, is_large, read_table
+
+__all__ = ["FORMATS", "check_encoding", "read_table"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
-FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"}
 
 
 @dataclass(frozen=True)
@@ -67,43 +71,6 @@ def sample(name: str) -> Sample:
     return SAMPLES[name]
 
 
-def check_encoding(path: Path) -> None:
-    """A UserError when the file is not UTF-8 text (the one encoding the readers accept)."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise UserError(f"{path.name} is empty; upload a file with a header row and some data.")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{path.name} is not UTF-8 text (unreadable byte at position {exc.start}); "
-            "save it as UTF-8 and upload it again."
-        ) from None
-
-
-def read_table(path: str | Path) -> Any:
-    """The file as a `datasets.Dataset` (CSV, TSV, JSON list or JSON lines)."""
-    import datasets
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise UserError(f"{path.name}: upload a .csv, .tsv, .json or .jsonl file (got {suffix or 'no extension'}).")
-    check_encoding(path)
-    kwargs: dict[str, Any] = {"delimiter": "\t"} if suffix == ".tsv" else {}
-    datasets.disable_progress_bars()
-    try:
-        table = datasets.load_dataset(FORMATS[suffix], data_files=str(path), split="train", **kwargs)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
-        raise UserError(
-            f"{path.name} could not be read as {suffix[1:].upper()} ({reason}); check its format."
-        ) from None
-    if len(table) == 0 or not table.column_names:
-        raise UserError(f"{path.name} has no rows; upload a file with a header row and some data.")
-    return table
-
-
 def guess_columns(columns: list[str], task: str) -> tuple[str | None, str | None]:
     """The likely text and label columns, by name."""
     lowered = {column.lower(): column for column in columns}
@@ -153,6 +120,7 @@ class Chosen:
     source: dict[str, Any]  # config.json's "data" section
     text_column: str | None  # the guessed (upload) or known (sample) mapping
     label_column: str | None
+    partial: bool = False  # a large upload: the table is its head; the worker checks the whole file
 
     @property
     def name(self) -> str:
@@ -167,9 +135,10 @@ class Chosen:
 def choose(dataset: str | Path | None, sample_name: str | None, task: str) -> Chosen | None:
     """The one place an upload and a sample are told apart: the upload wins; None when neither is given."""
     if dataset:
-        table = read_table(dataset)
+        table = read_table(dataset, head=True)
         text, label = guess_columns(table.column_names, task)
-        return Chosen(table, task, {"train_file": str(dataset), "name": Path(dataset).name}, text, label)
+        source = {"train_file": str(dataset), "name": Path(dataset).name}
+        return Chosen(table, task, source, text, label, partial=is_large(dataset))
     if sample_name:
         bundled = sample(sample_name)
         source = {"sample": sample_name, "name": f"bundled {sample_name} set"}
@@ -200,17 +169,21 @@ def summarize(path: str | Path, task: str) -> DataSummary:
     return choose(path, None, task).summary()  # type: ignore[union-attr]
 
 
-def problems(table: Any, task: str, text_column: str, label_column: str) -> list[str]:
-    """Everything wrong with the data for this task and mapping (empty when it can train)."""
-    found: list[str] = []
-    columns = list(table.column_names)
+def column_problems(columns: list[str], text_column: str, label_column: str) -> list[str]:
+    """What is wrong with the column mapping (a header check: cheap for any file size)."""
     missing = [name for name in (text_column, label_column) if not name or name not in columns]
     if missing:
         names = ", ".join(repr(name or "") for name in missing)
-        found.append(f"column {names} is missing (the file has: {', '.join(columns)})")
-        return found
+        return [f"column {names} is missing (the file has: {', '.join(columns)})"]
     if text_column == label_column:
-        found.append("the text and label columns are the same column; pick two different ones")
+        return ["the text and label columns are the same column; pick two different ones"]
+    return []
+
+
+def problems(table: Any, task: str, text_column: str, label_column: str) -> list[str]:
+    """Everything wrong with the data for this task and mapping (empty when it can train)."""
+    found = column_problems(list(table.column_names), text_column, label_column)
+    if found:
         return found
     empty_text, empty_label, mismatched = [], [], []
     for row, (text, label) in enumerate(zip(table[text_column], table[label_column]), start=1):
@@ -234,15 +207,38 @@ def problems(table: Any, task: str, text_column: str, label_column: str) -> list
             shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
             found.append(f"{len(rows)} row{'s' if len(rows) > 1 else ''} with {what} (row {shown})")
     counts = label_counts(table, task, label_column)
+    formulas = [name for name in counts if looks_like_formula(name)]
+    if formulas:
+        found.append(
+            f"{len(formulas)} label{'s' if len(formulas) > 1 else ''} starting with = + - or @ ({formulas[0][:40]!r}), "
+            "which spreadsheets run as formulas: rename them"
+        )
     if len(counts) < 2:
         only = f" ({next(iter(counts))!r})" if counts else ""
         found.append(f"only one label{only}: a classifier needs at least two")
     return found
 
 
-def validate(table: Any, task: str, text_column: str, label_column: str, name: str = "The data") -> None:
-    """A UserError listing every problem at once, or nothing."""
-    found = problems(table, task, text_column, label_column)
+def looks_like_formula(value: str) -> bool:
+    """A cell a spreadsheet would run (=, @, or + - not starting a number): refused as a label."""
+    if value[:1] in ("=", "@"):
+        return True
+    if value[:1] in ("+", "-"):
+        try:
+            float(value)
+        except ValueError:
+            return True
+    return False
+
+
+def validate(
+    table: Any, task: str, text_column: str, label_column: str, name: str = "The data", header_only: bool = False
+) -> None:
+    """A UserError listing every problem at once, or nothing (header_only: the columns only)."""
+    if header_only:
+        found = column_problems(list(table.column_names), text_column, label_column)
+    else:
+        found = problems(table, task, text_column, label_column)
     if found:
         raise UserError(f"{name} cannot be used for training: {'; '.join(found)}.")
 
@@ -256,22 +252,32 @@ def ordered_labels(counts: dict[str, int], task: str) -> list[str]:
     return names
 
 
-def load_splits(data: dict[str, Any], task: str, text_column: str, label_column: str, seed: int) -> tuple[Any, Any]:
-    """(train, eval) datasets for a run's data section: a bundled sample or a file in the run dir.
+def load_for_run(
+    data: dict[str, Any], task: str, text_column: str, label_column: str, seed: int, cache_dir: Path
+) -> tuple[Any, Any, dict[str, int]]:
+    """(train, eval, label counts) for a run's data section, read whole in the worker: a bundled
+    sample, or the upload in the run dir, checked against the upload caps and validated.
 
     A single uploaded file is split 85/15 (seeded) so each epoch can be evaluated.
     """
     if data.get("sample"):
         chosen = sample(data["sample"])
-        train, test = read_table(chosen.train), read_table(chosen.test)
-    else:
-        table = read_table(data["train_file"])
-        validate(table, task, text_column, label_column, Path(data["train_file"]).name)
-        if len(table) < 10:
-            return table, table
-        split = table.train_test_split(test_size=0.15, seed=seed)
-        train, test = split["train"], split["test"]
-    return train, test
+        train, test = read_table(chosen.train, cache_dir), read_table(chosen.test, cache_dir)
+        return train, test, label_counts(train, task, label_column)
+    path = Path(data["train_file"])
+    name = data.get("name") or path.name
+    problem = limits.upload_problems(name, path.stat().st_size)  # before reading a byte
+    table = None if problem else read_table(path, cache_dir)
+    problem = problem or limits.upload_problems(name, 0, rows=len(table))
+    counts = {} if problem or label_column not in table.column_names else label_counts(table, task, label_column)
+    problem = problem or limits.upload_problems(name, 0, labels=len(counts))
+    if problem:
+        raise UserError(problem)
+    validate(table, task, text_column, label_column, name)
+    if len(table) < 10:
+        return table, table, counts
+    split = table.train_test_split(test_size=0.15, seed=seed)
+    return split["train"], split["test"], counts
 
 
 def save_upload(source: str | Path, run_dir: Path) -> Path:
@@ -280,5 +286,5 @@ def save_upload(source: str | Path, run_dir: Path) -> Path:
     target_dir = run_dir / "data"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"train{source.suffix.lower()}"
-    target.write_bytes(source.read_bytes())
+    shutil.copyfile(source, target)  # streamed: a large upload is never read into memory
     return target

@@ -21,6 +21,8 @@ from studio.training.config import TrainingConfig
 from studio.training.store import RunFolder
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# The one way a Hub token reaches the worker: given for this run's push, never the app's login.
+TOKEN_VARIABLE = "STUDIO_HUB_TOKEN"
 
 
 def cuda_count() -> int:
@@ -59,18 +61,25 @@ def command(config: TrainingConfig | Mapping[str, Any], run_dir: str | Path, pyt
     return [python, *worker]
 
 
-def preview(config: TrainingConfig, runs_dir: Path) -> str:
-    """ "Show command": the shell command and config.json a run with this config would get."""
-    run_dir = runs_dir / "<run-id>"
+def preview(config: TrainingConfig) -> str:
+    """ "Show command": the shell command and config.json a run with this config would get.
+
+    Run from the app's folder; no server path is shown (the run folder is runs/<run-id>, the
+    base model's folder is left out: the worker finds it from base_model)."""
+    run_dir = "runs/<run-id>"
     argv = command(config, run_dir, python="python")
     shown = shlex.join(argv).replace("python -m torch.distributed.run", "torchrun")
     shown = shown.replace("python -m accelerate.commands.launch", "accelerate launch").replace("'", "")
     if config.push_to_hub:
-        shown = f"HF_TOKEN=*** {shown}"
+        shown = f"{TOKEN_VARIABLE}=*** {shown}"
     written = {"run_id": "<run-id>", **config.as_json()}
+    written.pop("model_path", None)
     if config.data.train_file:
-        written["data"] = {**written["data"], "train_file": str(run_dir / "data" / Path(config.data.train_file).name)}
-    return f"# from {ROOT}\n{shown}\n\n# {run_dir}/config.json\n" + json.dumps(written, indent=2) + "\n"
+        name = "train" + Path(config.data.train_file).suffix.lower()
+        written["data"] = {**written["data"], "train_file": f"{run_dir}/data/{name}"}
+    if config.accelerate_config:
+        written["accelerate_config"] = Path(config.accelerate_config).name
+    return f"{shown}\n\n# {run_dir}/config.json\n" + json.dumps(written, indent=2) + "\n"
 
 
 def spawn(folder: RunFolder, config: TrainingConfig, hub_token: str | None = None) -> subprocess.Popen:
@@ -79,10 +88,14 @@ def spawn(folder: RunFolder, config: TrainingConfig, hub_token: str | None = Non
     argv = command(config, folder.path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.pop("HF_TOKEN", None)
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", TOKEN_VARIABLE):
+        env.pop(name, None)
+    env["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"  # never send the stored login with a download
+    env["HF_DATASETS_CACHE"] = str(folder.cache / "datasets")  # inside the run: removed with it
     if config.push_to_hub and hub_token:
-        env["HF_TOKEN"] = hub_token
-    folder.say("starting: " + shlex.join(argv))
+        env[TOKEN_VARIABLE] = hub_token
+    shown = [Path(argv[0]).name, *argv[1:-1], f"runs/{folder.path.name}"]
+    folder.say("starting: " + shlex.join(shown))
     with open(folder.log, "ab") as output:
         return subprocess.Popen(
             argv,

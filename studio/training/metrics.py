@@ -10,11 +10,18 @@ import numpy as np
 IGNORE_INDEX = -100
 
 
+def predicted(predictions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Predicted ids: given as ids already (the worker's evaluation keeps only those), or the
+    argmax of scores (one more dimension than the labels)."""
+    predictions = np.asarray(predictions)
+    return predictions if predictions.ndim == np.asarray(labels).ndim else predictions.argmax(axis=-1)
+
+
 def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Accuracy and macro F1 of argmax predictions."""
+    """Accuracy and macro F1 of the predictions (ids, or scores to take the argmax of)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    predictions = np.asarray(logits).argmax(axis=-1)
+    predictions = predicted(logits, labels)
     labels = np.asarray(labels)
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
@@ -39,7 +46,7 @@ def entity_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
 
 def token_metrics(logits: np.ndarray, labels: np.ndarray, id2label: dict[int, str]) -> dict[str, float]:
     """Entity-level precision/recall/F1 (exact spans) and word accuracy, over the scored (first) sub-words."""
-    predictions = np.asarray(logits).argmax(axis=-1)
+    predictions = predicted(logits, labels)
     labels = np.asarray(labels)
     true_spans = predicted_spans = correct = 0
     right = total = 0

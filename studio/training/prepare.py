@@ -43,8 +43,10 @@ def build_config(
     chosen = training_data.training_data(dataset, sample, task)
     text_column = text_column or chosen.text_column or ""
     label_column = label_column or chosen.label_column or ""
-    training_data.validate(chosen.table, task, text_column, label_column, chosen.name)
-    counts = training_data.label_counts(chosen.table, task, label_column)
+    # A large upload is checked here by its header only; the worker reads it whole, checks the
+    # caps and every row in its first seconds, and finds the labels (a request never reads it all).
+    training_data.validate(chosen.table, task, text_column, label_column, chosen.name, header_only=chosen.partial)
+    counts = {} if chosen.partial else training_data.label_counts(chosen.table, task, label_column)
     training = checked(Hyperparameters, hyperparameters)
     if training.precision == "fp16" and not launcher.cuda_count():
         raise UserError("fp16 needs a CUDA GPU and this machine has none; choose bf16 or no.")
@@ -52,7 +54,7 @@ def build_config(
         TrainingConfig,
         {
             "task": task,
-            "base_model": model,
+            "base_model": catalogue.entry(task, model).public_id,  # never a server folder
             "model_path": model_path,
             "data": chosen.source,
             "text_column": text_column,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -17,11 +18,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.training.config import TrainingConfig
 
 LOG_TAIL_LINES = 80
+MODEL_PREFIX = "runs/"  # a fine-tuned model's id is runs/<run_id>: its folder stays on the server
+# An absolute path in a log line (site-packages, the runs folder, a model folder): shown as …/name.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~/|/)(?:[^\s/'\"]+/)+")
+
+
+class RunModel(ModelEntry):
+    """A completed run as a `local` model entry: its id is runs/<run_id>; `folder`, where its
+    weights are, is used by loading only and never shown."""
+
+    folder: str = Field("", exclude=True, repr=False)
+
+
+def scrub_paths(text: str) -> str:
+    """A log tail without absolute server paths (the folder names before the last are cut)."""
+    return ABSOLUTE_PATH.sub("…/", text)
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -81,6 +99,7 @@ class RunFolder:
     result = property(lambda self: self.path / "result.json")
     model = property(lambda self: self.path / "model")
     ranks = property(lambda self: self.path / "ranks")
+    cache = property(lambda self: self.path / "cache")  # HF_DATASETS_CACHE: removed when the worker ends
 
     def read_config(self) -> TrainingConfig:
         return TrainingConfig.read(self.config)
@@ -109,13 +128,15 @@ class RunFolder:
                 status="completed",
                 error=None,
                 final_metrics=result.get("final_metrics"),
-                model_id=result.get("model_dir"),
+                model_id=MODEL_PREFIX + self.path.name,
                 task=config.get("task"),
                 base_model=config.get("base_model"),
                 push=result.get("push"),
             )
         elif stopped or result.get("outcome") == "stopped":
             fields.update(status="stopped", error=None)
+        elif result.get("outcome") == "failed" and result.get("error"):
+            fields.update(status="failed", error=result["error"])  # the worker's own sentence
         else:
             if code is None:
                 why = "the worker ended while the app was not watching, without finishing"
@@ -140,12 +161,24 @@ class RunStore:
 
     def existing(self, run_id: str) -> RunFolder:
         """The folder of a run that exists; a UserError for anything else (ids come from the page)."""
-        if not run_id or not re.fullmatch(r"[A-Za-z0-9_.-]+", str(run_id)) or run_id.startswith("."):
+        run_id = "" if run_id is None else str(run_id).strip()
+        if not run_id or len(run_id) > 100 or not re.fullmatch(r"[A-Za-z0-9_.-]+", run_id) or run_id[0] == ".":
             raise UserError("Pick a run first (its id looks like 20250101-120000-text-ab12).")
         folder = self.folder(run_id)
         if not folder.config.is_file():
             raise UserError(f"There is no run {run_id!r}; pick one from the list of runs.")
         return folder
+
+    def model_id(self, run_id: str, status: dict[str, Any]) -> str | None:
+        """runs/<run_id> for a completed run whose model folder exists, else None."""
+        done = status.get("status") == "completed" and self.folder(run_id).model.is_dir()
+        return MODEL_PREFIX + run_id if done else None
+
+    def delete(self, run_id: str) -> None:
+        """Remove a finished run's folder (its model, checkpoints, data copy and datasets cache)."""
+        folder = self.existing(run_id)
+        shutil.rmtree(folder.path)
+        self._metrics_cache.pop(folder.path.name, None)
 
     def set_status(self, run_id: str, **fields: Any) -> dict[str, Any]:
         folder = self.folder(run_id)
@@ -203,12 +236,12 @@ class RunStore:
             "max_steps": max_steps,
             "epoch": round(float(progress.get("epoch") or 0.0), 3),
             "metrics": logs,
-            "log_tail": tail(folder.log),
+            "log_tail": scrub_paths(tail(folder.log)),
             "eta_seconds": eta,
             "queue_position": queue_position,
             "error": status.get("error"),
             "final_metrics": status.get("final_metrics"),
-            "model_id": status.get("model_id"),
+            "model_id": self.model_id(run_id, status),
             "task": config.get("task"),
             "base_model": config.get("base_model"),
         }
@@ -227,7 +260,7 @@ class RunStore:
                     "task": config.get("task"),
                     "base_model": config.get("base_model"),
                     "final_metrics": status.get("final_metrics"),
-                    "model_id": status.get("model_id"),
+                    "model_id": self.model_id(run_id, status),
                     "data": (config.get("data") or {}).get("name"),
                     "resumable": status.get("status") in ("stopped", "failed") and folder.last_checkpoint() is not None,
                 }
@@ -236,15 +269,14 @@ class RunStore:
 
     def model_entries(self, task_id: str) -> list[ModelEntry]:
         """Completed runs of this task as `source: local` model entries (for the inference tabs)."""
-        entries = []
+        entries: list[ModelEntry] = []
         for run_id in self.run_ids():
             status = self.folder(run_id).read_status()
-            model_id = status.get("model_id")
-            if status.get("status") != "completed" or not model_id or status.get("task") != task_id:
+            model_id = self.model_id(run_id, status)
+            if model_id is None or status.get("task") != task_id:
                 continue
-            if not Path(model_id).is_dir():
-                continue
-            entries.append(
-                ModelEntry(id=model_id, label=f"Fine-tuned {status.get('base_model')} · {run_id}", source="local")
-            )
+            base = str(status.get("base_model") or "")
+            base = Path(base).name if base.startswith(("/", "~")) else base
+            folder = str(self.folder(run_id).model)
+            entries.append(RunModel(id=model_id, label=f"Fine-tuned {base} · {run_id}", source="local", folder=folder))
         return entries

@@ -4,8 +4,11 @@ It writes only files in the run dir, so nobody has to read its output for it to 
 metrics.jsonl (one line per Trainer log event, plus train_begin/resume events),
 progress.json (step, max_steps, epoch; rewritten each step), checkpoint-*/ (Trainer),
 model/ (the final model with its label names) and result.json (outcome and final metrics).
-SIGTERM sets `should_training_stop` (and `should_save`, so the stop leaves a checkpoint to
-resume from); the worker then exits with code 0 and outcome "stopped". Under torchrun
+SIGTERM during training steps sets `should_training_stop` (and `should_save`, so the stop
+leaves a checkpoint to resume from); the worker then exits with code 0 and outcome "stopped".
+In every other phase (reading the data, evaluating, saving) SIGTERM ends the process at once.
+A problem found in the worker (an upload over a cap, bad rows, a push without a token) ends
+it with outcome "failed" and that sentence, which the run's status shows. Under torchrun
 (several CPU processes) or accelerate launch, rank 0 writes the shared files and every rank
 writes ranks/rank-N.json with the number of training samples it saw.
 """
@@ -25,6 +28,7 @@ from studio.errors import UserError
 from studio.training import data as training_data
 from studio.training.callback import StopRequest, make_callback, say
 from studio.training.config import TrainingConfig
+from studio.training.launcher import TOKEN_VARIABLE
 from studio.training.metrics import compute_metrics_for
 from studio.training.store import RunFolder, append_line, write_json
 from studio.training.tokens import tokenize
@@ -35,11 +39,12 @@ MODEL_CLASSES = {
 }
 
 
-def make_trainer_class():
+def make_trainer_class(stop: StopRequest):
     from transformers import Trainer
 
     class CountingTrainer(Trainer):
-        """A Trainer that counts the training rows this process sees (to show each rank's share)."""
+        """A Trainer that counts the training rows this process sees (to show each rank's share),
+        and lets SIGTERM end an evaluation at once (StopRequest.training is off while it runs)."""
 
         samples_seen = 0
 
@@ -47,7 +52,20 @@ def make_trainer_class():
             self.samples_seen += int(inputs["labels"].shape[0])
             return super().training_step(model, inputs, num_items_in_batch)
 
+        def evaluate(self, *args, **kwargs):
+            training, stop.training = stop.training, False
+            say(f"evaluating on {len(self.eval_dataset)} examples")
+            try:
+                return super().evaluate(*args, **kwargs)
+            finally:
+                stop.training = training
+
     return CountingTrainer
+
+
+def predicted_ids(logits: Any, labels: Any) -> Any:
+    """Evaluation keeps each example's predicted id, not its scores over every label (bounded memory)."""
+    return (logits[0] if isinstance(logits, tuple) else logits).argmax(dim=-1)
 
 
 def cuda_available() -> bool:
@@ -69,6 +87,7 @@ def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, w
         num_train_epochs=hp.num_train_epochs,
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=max(batch, 32),
+        eval_accumulation_steps=8,  # predictions leave the device every 8 batches
         learning_rate=hp.learning_rate,
         warmup_steps=min(hp.warmup_ratio, 0.99),  # a float < 1 is a ratio in transformers 5
         weight_decay=hp.weight_decay,
@@ -98,27 +117,42 @@ def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, w
 
 def run(run_dir: Path) -> int:
     """Train as config.json says; returns the process exit code."""
+    stop = StopRequest()  # first: SIGTERM ends the process at once until training steps begin
+    signal.signal(signal.SIGTERM, stop.handle)
+    signal.signal(signal.SIGINT, stop.handle)
+    hub_token = os.environ.pop(TOKEN_VARIABLE, None)  # kept in memory only; no library sees it
     folder = RunFolder(run_dir)
     config = folder.read_config()
     rank = int(os.environ.get("RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     main_process = rank == 0
-    stop = StopRequest()
-    signal.signal(signal.SIGTERM, stop.handle)
-    signal.signal(signal.SIGINT, stop.handle)
+    if config.push_to_hub and not hub_token:
+        raise UserError(
+            "Pushing to the Hub needs a Hub token given for this run (the app never uses its own login); "
+            "start the run again with a token, or untick Push to Hub."
+        )
     task, hp = config.task, config.training
-    say(f"run {config.run_id}: {task} on {config.base_model} (process {rank + 1} of {world_size})")
+    base = Path(config.base_model or "").name if str(config.base_model).startswith("/") else config.base_model
+    say(f"run {config.run_id}: {task} on {base} (process {rank + 1} of {world_size})")
 
     import transformers
     from transformers import AutoTokenizer, DataCollatorForTokenClassification, DataCollatorWithPadding
 
     transformers.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()
+    columns = (config.text_column, config.label_column)
+    say("reading the data")
+    cache = folder.cache / "datasets"
+    train_table, eval_table, counts = training_data.load_for_run(
+        config.data.model_dump(), task, *columns, hp.seed, cache
+    )
+    if not config.labels:  # a large upload: its labels are found here, not in the request
+        config.labels = training_data.ordered_labels(counts, task)
+        if main_process:
+            folder.write_config(config)
     labels = config.labels
     label2id = {name: index for index, name in enumerate(labels)}
     id2label = dict(enumerate(labels))
-    columns = (config.text_column, config.label_column)
-    train_table, eval_table = training_data.load_splits(config.data.model_dump(), task, *columns, hp.seed)
     if hp.max_train_samples:
         train_table = train_table.select(range(min(len(train_table), hp.max_train_samples)))
     tokenizer = AutoTokenizer.from_pretrained(config.model_path)
@@ -139,7 +173,7 @@ def run(run_dir: Path) -> int:
         if task == "token-classification"
         else DataCollatorWithPadding(tokenizer)
     )
-    trainer = make_trainer_class()(
+    trainer = make_trainer_class(stop)(
         model=model,
         args=training_arguments(config, run_dir, len(train_set), world_size),
         train_dataset=train_set,
@@ -147,6 +181,7 @@ def run(run_dir: Path) -> int:
         processing_class=tokenizer,
         data_collator=collator,
         compute_metrics=compute_metrics_for(task, id2label),
+        preprocess_logits_for_metrics=predicted_ids,
         callbacks=[make_callback(folder, stop, world_size)],
     )
     from transformers.trainer_callback import PrinterCallback
@@ -156,9 +191,10 @@ def run(run_dir: Path) -> int:
     if resume and main_process:
         step = json.loads((Path(resume) / "trainer_state.json").read_text())["global_step"]
         append_line(folder.metrics, {"event": "resume", "time": time.time(), "step": step, "checkpoint": resume})
-        say(f"resuming from {resume} (step {step})")
+        say(f"resuming from {Path(resume).name} (step {step})")
     stop.training = True
     train_output = trainer.train(resume_from_checkpoint=resume or None)
+    stop.training = False  # from here (final evaluation, saving) SIGTERM ends the process at once
     folder.ranks.mkdir(exist_ok=True)
     write_json(
         folder.ranks / f"rank-{rank}.json",
@@ -192,28 +228,33 @@ def run(run_dir: Path) -> int:
             "step": trainer.state.global_step,
             "final_metrics": {key.removeprefix("eval_"): value for key, value in final_metrics.items()},
             "train_metrics": train_output.metrics,
-            "model_dir": str(model_dir),
         }
         if config.push_to_hub:
-            result["push"] = push_to_hub(model_dir, config)
+            result["push"] = push_to_hub(model_dir, config, hub_token)
         write_json(folder.result, result)
-        say(f"done: {result['final_metrics']}; model saved in {model_dir}")
+        say(f"done: {result['final_metrics']}; model saved as runs/{config.run_id}")
     return 0
 
 
-def push_to_hub(model_dir: Path, config: TrainingConfig) -> dict[str, str]:
-    """Upload the model folder; the token comes from the HF_TOKEN environment variable only (never logged)."""
+def push_to_hub(model_dir: Path, config: TrainingConfig, token: str | None) -> dict[str, str]:
+    """Upload the model folder with the token given for this run, never the stored login or the
+    environment's: without one, refuse before anything is sent (the token is never logged)."""
+    repo = config.hub_model_id or f"studio-{config.run_id}"
+    if not token:
+        message = "Not pushed to the Hub: no Hub token was given for this run; the model is saved in the app."
+        say(message)
+        return {"repo": repo, "error": message}
     from huggingface_hub import HfApi
 
-    repo = config.hub_model_id or f"studio-{config.run_id}"
     try:
-        api = HfApi(token=os.environ.get("HF_TOKEN") or None)
+        api = HfApi(token=token)
         api.create_repo(repo, exist_ok=True, private=True)
         url = api.upload_folder(folder_path=str(model_dir), repo_id=repo)
         say(f"pushed to the Hub: {repo}")
         return {"repo": repo, "url": str(url)}
     except Exception as exc:  # the run itself succeeded; say why the upload did not
-        message = f"Could not push to the Hub ({type(exc).__name__}); the model is saved in {model_dir}."
+        reason = "the token was refused" if "401" in str(exc) or "403" in str(exc) else "the Hub could not be reached"
+        message = f"Could not push to the Hub ({reason}); the model is saved in the app."
         say(message)
         return {"repo": repo, "error": message}
 
@@ -228,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(run_dir)
     except UserError as exc:
         say(f"error: {exc}")
+        if int(os.environ.get("RANK", "0")) == 0:
+            write_json(RunFolder(run_dir).result, {"outcome": "failed", "error": str(exc)})
         return 3
 
 

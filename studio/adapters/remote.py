@@ -1,0 +1,245 @@
+"""The tasks a `source: openai` entry runs on its server (studio/remote.py): text generation,
+chat, image chat and speech recognition.
+
+Each function takes the local adapter's spec (`same_inputs_as`), so the API, the page, the
+checks and the docs are those of the local task; Studio routes a remote entry's request here
+(`remote_adapter`). Generation streams token by token; closing the generator (Stop, a closed
+tab) closes the HTTP stream, and the server cancels the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from studio.adapters import audio, generate, multimodal
+from studio.adapters.common import limit_text, plain_history
+from studio.errors import UserError, notify
+from studio.remote import Figures, explained, generation_arguments, server_name
+from studio.results import Output
+from studio.token_probabilities import rounded
+
+STREAM_EVERY = 0.05  # seconds between updates, as local generation (studio/generation.py)
+
+
+def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a remote adapter the local adapter's spec, signature and docstring (the same API)."""
+    spec, signature = local.spec, local.__signature__  # type: ignore[attr-defined]
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def adapter(loaded: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(loaded, *args, **kwargs)
+            bound.apply_defaults()
+            return function(loaded, **spec.checked({name: bound.arguments[name] for name in spec.names}))
+
+        adapter.__doc__ = local.__doc__
+        adapter.__signature__ = signature  # type: ignore[attr-defined]
+        adapter.spec = spec  # type: ignore[attr-defined]
+        adapter.unchecked = function  # type: ignore[attr-defined]
+        return adapter
+
+    return decorate
+
+
+def _stream(
+    loaded: Any,
+    inputs: dict[str, Any],
+    create: Callable[..., Any],
+    piece: Callable[[Any], str],
+    shape: Callable[..., Any],
+    logprobs: str = "",
+):
+    """Run one streamed request; yield Output(shape(texts by choice), figures), the final one last.
+
+    With `logprobs` ("completions" or "chat"), token probabilities are asked for, and the final
+    raw output is shape(texts, tokens) when the server sent them for every text (else a notice)."""
+    entry, connection = loaded.entry, loaded.model
+    arguments = generation_arguments(entry, inputs, logprobs)
+    figures = Figures(
+        inputs.get("strategy", "greedy"), inputs.get("seed", 0), inputs["max_new_tokens"], server_name(entry)
+    )
+    with explained(entry):
+        stream = create(model=connection.model, stream=True, stream_options={"include_usage": True}, **arguments)
+    texts: dict[int, str] = {}
+    tokens: dict[int, list[dict[str, Any]]] = {}
+    used: int | None = None
+    try:
+        shown_at = 0.0
+        with explained(entry):
+            for chunk in stream:
+                if getattr(chunk, "usage", None) is not None:
+                    used = int(chunk.usage.completion_tokens)
+                for choice in chunk.choices or []:
+                    text = piece(choice)
+                    if not isinstance(text, str):
+                        raise TypeError("a chunk without text")
+                    texts[choice.index or 0] = texts.get(choice.index or 0, "") + text
+                    if logprobs and getattr(choice, "logprobs", None) is not None:
+                        tokens.setdefault(choice.index or 0, []).extend(token_items(choice.logprobs))
+                    if text:
+                        figures.piece()
+                if texts and time.perf_counter() - shown_at >= STREAM_EVERY:
+                    shown_at = time.perf_counter()
+                    yield Output(shape([texts[i] for i in sorted(texts)]), visual=figures())
+        if arguments.get("n", 1) > len(texts):
+            notify(f"The server of remote model {entry.display_name} returned {len(texts)} of {arguments['n']} texts.")
+        final = [texts[i] for i in sorted(texts)] or [""]
+        raw = shape(final)
+        if logprobs and texts and all(tokens.get(i) for i in texts):
+            raw = shape(final, [tokens[i] for i in sorted(texts)])
+        elif logprobs:
+            notify(
+                f"The server of remote model {entry.display_name} sent no token probabilities (logprobs), "
+                "so the raw output has no tokens."
+            )
+        yield Output(raw, visual=figures(done=True, tokens=used))
+    finally:
+        stream.close()  # Stop: the HTTP stream closes, so the server cancels the request
+
+
+def token_items(logprobs: Any) -> list[dict[str, Any]]:
+    """A chunk's token probabilities as [{token, probability, top}] (probability = exp(logprob)),
+    from the completions spelling (tokens, token_logprobs, top_logprobs) or the chat one (content)."""
+    if getattr(logprobs, "content", None) is not None:  # chat
+        return [
+            item(entry.token, entry.logprob, [(top.token, top.logprob) for top in entry.top_logprobs or []])
+            for entry in logprobs.content
+        ]
+    tokens, chances = logprobs.tokens or [], logprobs.token_logprobs or []
+    tops = logprobs.top_logprobs or [None] * len(tokens)
+    return [item(token, chance, list((top or {}).items())) for token, chance, top in zip(tokens, chances, tops)]
+
+
+def item(token: str, logprob: float | None, top: list[tuple[str, float]]) -> dict[str, Any]:
+    def probability(value: float | None) -> float:
+        return rounded(math.exp(value)) if value is not None else 0.0
+
+    best = sorted(top, key=lambda pair: -pair[1])
+    return {
+        "token": str(token),
+        "probability": probability(logprob),
+        "top": [{"token": str(name), "probability": probability(value)} for name, value in best],
+    }
+
+
+@same_inputs_as(generate.text_generation)
+def text_generation(loaded: Any, **inputs: Any) -> Iterator[Output]:
+    prompt = limit_text(inputs["prompt"], "a prompt")
+    yield from _stream(
+        loaded,
+        inputs,
+        functools.partial(loaded.model.client.completions.create, prompt=prompt),
+        lambda choice: choice.text or "",
+        generate.generated,
+        logprobs="completions",
+    )
+
+
+@same_inputs_as(generate.chat)
+def chat(loaded: Any, **inputs: Any) -> Iterator[Output]:
+    message = limit_text(inputs["message"], "a message")
+    messages = generate.chat_messages(message, inputs["history"], inputs["system_prompt"])
+    yield from _stream(
+        loaded,
+        inputs,
+        functools.partial(loaded.model.client.chat.completions.create, messages=messages),
+        lambda choice: choice.delta.content or "",
+        lambda texts: texts[0].strip(),
+    )
+
+
+def data_url(picture: Any) -> str:
+    """A PIL image as a PNG data URL, the way the OpenAI API takes an image inline."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def image_chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
+    """The conversation as OpenAI content parts: the image goes with the first user message."""
+    messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in history]
+    messages.append({"role": "user", "content": [{"type": "text", "text": text}]})
+    first_user = next(m for m in messages if m["role"] == "user")
+    first_user["content"].insert(0, {"type": "image_url", "image_url": {"url": data_url(picture)}})
+    return messages
+
+
+@same_inputs_as(multimodal.image_text_to_text)
+def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
+    from studio.media import load_image
+
+    picture = load_image(inputs["image"]).image
+    text = limit_text(inputs["text"], "a message")
+    messages = image_chat_messages(picture, plain_history(inputs["history"]), text)
+    yield from _stream(
+        loaded,
+        {"strategy": "greedy", "max_new_tokens": inputs["max_new_tokens"]},
+        functools.partial(loaded.model.client.chat.completions.create, messages=messages),
+        lambda choice: choice.delta.content or "",
+        lambda texts: [{"generated_text": texts[0]}],
+    )
+
+
+@same_inputs_as(audio.automatic_speech_recognition)
+def automatic_speech_recognition(loaded: Any, **inputs: Any) -> dict:
+    import soundfile
+
+    from studio.media import load_audio
+
+    entry, connection = loaded.entry, loaded.model
+    speech = load_audio(inputs["audio"], 16_000)
+    wav = io.BytesIO()
+    soundfile.write(wav, speech.samples, 16_000, format="WAV")
+    mode = inputs["return_timestamps"]
+    arguments: dict[str, Any] = {
+        "model": connection.model,
+        "file": ("speech.wav", wav.getvalue(), "audio/wav"),
+        "response_format": "json" if mode == "none" else "verbose_json",
+    }
+    if mode != "none":
+        arguments["timestamp_granularities"] = ["word" if mode == "word" else "segment"]
+    language = str(inputs["language"]).strip().lower()
+    translate = inputs["task"] == "translate"
+    if language != audio.AUTO_LANGUAGE and not translate:
+        arguments["language"] = language
+    endpoint = connection.client.audio.translations if translate else connection.client.audio.transcriptions
+    try:
+        with explained(entry):
+            result = endpoint.create(**arguments)
+            output: dict[str, Any] = {"text": str(result.text).strip()}
+            if mode != "none":
+                parts = (getattr(result, "words", None) if mode == "word" else getattr(result, "segments", None)) or []
+                output["chunks"] = [
+                    {"text": str(getattr(p, "word", None) or p.text), "timestamp": [float(p.start), float(p.end)]}
+                    for p in parts
+                ]
+    except UserError as exc:
+        if "(404)" in str(exc):
+            raise UserError(
+                f"The server of remote model {entry.display_name} does not offer speech recognition "
+                f"({'/v1/audio/translations' if translate else '/v1/audio/transcriptions'} answered 404); "
+                "check its model and base_url in models.yaml."
+            ) from None
+        raise
+    return output
+
+
+REMOTE_ADAPTERS: dict[str, Callable[..., Any]] = {
+    "text-generation": text_generation,
+    "chat": chat,
+    "image-text-to-text": image_text_to_text,
+    "automatic-speech-recognition": automatic_speech_recognition,
+}
+
+
+def remote_adapter(task_id: str, name: str) -> Callable[..., Any]:
+    """The remote adapter of a task; a UserError when a remote entry cannot run it."""
+    if task_id not in REMOTE_ADAPTERS:
+        raise UserError(f"Remote model {name} cannot run {task_id}; remote entries serve {', '.join(REMOTE_ADAPTERS)}.")
+    return REMOTE_ADAPTERS[task_id]
