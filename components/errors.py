@@ -1,13 +1,17 @@
-"""Errors shown in the page: a UserError becomes a gr.Error; anything else is logged."""
+"""Errors shown in the page: a UserError becomes a gr.Error; anything else is logged.
+Gradio's own input errors are answered with a sentence too (answer_gradio_errors)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import gradio as gr
 
+from components.media_inputs import REFUSED_PATH
 from studio.studio import UserError
 
 log = logging.getLogger("studio.ui")
@@ -28,3 +32,95 @@ def shown_as_gr_error(action: str) -> Iterator[None]:
             f"{action} failed because of an unexpected error; the details are in the server log.",
             print_exception=False,
         ) from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _parameter_names(block_fn: Any) -> list[str]:
+    """The API names of an event's inputs (the handler's parameters, as view_api lists them)."""
+    count = len(block_fn.inputs)
+    try:
+        parameters = inspect.signature(block_fn.fn).parameters.values()
+        names = [p.name for p in parameters if not isinstance(p.default, (gr.Progress, gr.Request))]
+    except (TypeError, ValueError):
+        names = []
+    if len(names) < count:
+        names = [getattr(block, "label", None) or f"input {i + 1}" for i, block in enumerate(block_fn.inputs)]
+    return names[:count]
+
+
+def _expected(block: Any) -> str:
+    """What an input component takes, in words."""
+    if isinstance(block, gr.Image):
+        return "an uploaded image file or an image URL, given as {'path': ...}"
+    if isinstance(block, gr.Audio):
+        return "an uploaded audio file or an audio URL, given as {'path': ...}"
+    if isinstance(block, gr.File):
+        return "an uploaded file, given as {'path': ...}"
+    if isinstance(block, (gr.Dropdown, gr.Radio)) and not getattr(block, "allow_custom_value", False):
+        return "one of " + ", ".join(str(value) for _, value in block.choices)
+    if isinstance(block, gr.Checkbox):
+        return "true or false"
+    if isinstance(block, (gr.Slider, gr.Number)):
+        low, high = block.minimum, block.maximum
+        return "a number" + (f" between {low:g} and {high:g}" if low is not None and high is not None else "")
+    if isinstance(block, (gr.Chatbot, gr.JSON)):
+        return "a list of messages like {'role': 'user', 'content': 'Hi'}"
+    return "text" if isinstance(block, gr.Textbox) else "a value of the type the API docs show"
+
+
+def _refused(block: Any, value: Any) -> bool:
+    """Whether Gradio's own checks (data model, then preprocess) refuse this value."""
+    try:
+        if getattr(block, "data_model", None) is not None and value is not None:
+            value = block.data_model.model_validate(value, context={"validate_meta": True})
+        block.preprocess(value)
+    except Exception:
+        return True
+    return False
+
+
+def answer_gradio_errors(blocks: gr.Blocks) -> None:
+    """Gradio's own input errors as one sentence naming the parameter: too few values, a value
+    a component's data model refuses (an image given as 5), a wrong choice in a plain dropdown.
+    Left alone, they reach the caller as a bare "Error" or with a Python class name in it. The
+    widgets built from the spec (components/widgets.py) answer their own bad values first."""
+    original = blocks.preprocess_data
+
+    async def preprocess_data(block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        names = _parameter_names(block_fn)
+        api = block_fn.api_name or block_fn.name
+        if len(inputs) < len(block_fn.inputs):
+            raise gr.Error(
+                f"{api} takes {len(names)} values ({', '.join(names)}) but got {len(inputs)}; "
+                "send one value per input, in that order.",
+                print_exception=False,
+            )
+        for block in block_fn.inputs:  # a session's rebuilt copy of a spec widget gets its Param back
+            copy = state[block._id] if state is not None and block._id in state else None
+            if copy is not None and copy is not block and hasattr(block, "param") and not hasattr(copy, "param"):
+                copy.param = block.param
+        try:
+            return await original(block_fn, inputs, state, explicit_call)
+        except gr.Error as exc:
+            if not str(exc.message).startswith("Value"):
+                raise  # a sentence already (ours, or one naming its field)
+            error: Exception = exc
+        except Exception as exc:
+            error = exc
+        for name, block, value in zip(names, block_fn.inputs, inputs):
+            if "not uploaded" in str(error) and isinstance(value, dict) and "path" in value:
+                raise gr.Error(REFUSED_PATH.format(name=name), print_exception=False) from None
+            if _refused(block, value):
+                message = f"{name} must be {_expected(block)}; got {_shown(value)}."
+                raise gr.Error(message, print_exception=False) from None
+        log.error("input of %s refused: %s", api, error)
+        raise gr.Error(
+            f"{api} could not read its inputs ({', '.join(names)}); check each against the API docs.",
+            print_exception=False,
+        ) from None
+
+    blocks.preprocess_data = preprocess_data  # type: ignore[method-assign]

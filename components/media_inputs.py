@@ -10,6 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from gradio import utils
+from gradio_client import utils as client_utils
+
+REFUSED_PATH = (
+    "{name} must be a file uploaded to this app (POST it to /gradio_api/upload first) or a URL; "
+    "a path on the server is refused."
+)
+
+
+def uploaded_path(path: str, name: str) -> str:
+    """The path of an upload (or a URL); a path elsewhere on the server is refused, as Gradio
+    refuses it when the request marks it as a file (a bare {"path": ...} is not checked there)."""
+    if client_utils.is_http_url_like(path) or utils.is_in_or_equal(utils.abspath(path), utils.get_upload_folder()):
+        return path
+    raise gr.Error(REFUSED_PATH.format(name=name), print_exception=False)
 
 
 class ImageFile(gr.Image):
@@ -23,7 +38,7 @@ class ImageFile(gr.Image):
         if payload is None:
             return None
         if getattr(payload, "path", None):
-            return str(payload.path)
+            return uploaded_path(str(payload.path), "image")
         try:
             return super().preprocess(payload)
         except Exception:
@@ -40,8 +55,19 @@ def image_input(label: str = "Image", **kwargs: Any) -> ImageFile:
     return ImageFile(label=label, type="filepath", **kwargs)
 
 
+class AudioFile(gr.Audio):
+    """gr.Audio(type="filepath") that takes only uploads (or URLs), like ImageFile."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        if payload is not None and getattr(payload, "path", None):
+            uploaded_path(str(payload.path), "audio")
+        return super().preprocess(payload)
+
+
 def audio_input(label: str = "Audio", **kwargs: Any) -> gr.Audio:
     """Microphone or upload; the handler gets the file path as uploaded (no ffmpeg conversion)."""
     kwargs.pop("info", None)  # gr.Audio has no help line (the spec's help is in the API docs)
     kwargs.setdefault("sources", ["upload", "microphone"])
-    return gr.Audio(label=label, type="filepath", format=None, **kwargs)
+    return AudioFile(label=label, type="filepath", format=None, **kwargs)

@@ -8,6 +8,7 @@ placeholder, scale, elem_classes, visible, ...) but never a different default or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ import gradio as gr
 
 from components.media_inputs import audio_input, image_input
 from studio.params import REQUIRED, Param
+from studio.studio import UserError
 
 # What a tab may change on a widget: layout, never the value or the bounds.
 LAYOUT_ARGUMENTS = {
@@ -40,33 +42,103 @@ LAYOUT_ARGUMENTS = {
 }
 
 
-def _named(name: str, check: Callable[[], Any]) -> Any:
-    """Gradio's own range check, its message prefixed with the parameter's API name."""
+def _checked(param: Param, value: Any) -> Any:
+    """The value checked by the spec (studio/spec.py): a bad one is a sentence naming the parameter."""
     try:
-        return check()
+        return param.check(value)
+    except UserError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+def _checked_number(param: Param, payload: Any, gradio_check: Callable[[Any], Any]) -> Any:
+    """A finite number goes through Gradio's range check (its message prefixed with the API
+    name); anything else (text, NaN, infinity, a list, true) gets the spec's sentence."""
+    finite = isinstance(payload, (int, float)) and not isinstance(payload, bool) and math.isfinite(payload)
+    if not finite:
+        return _checked(param, payload)
+    try:
+        value = gradio_check(payload)
     except gr.Error as exc:
-        raise gr.Error(f"{name}: {exc.message}", print_exception=False) from None
+        raise gr.Error(f"{param.name}: {exc.message}", print_exception=False) from None
+    return _checked(param, value)
 
 
 class SpecSlider(gr.Slider):
-    """A slider whose out-of-range message names its parameter (Gradio's alone says only
-    "Value 500 is greater than maximum value 100.")."""
+    """A slider whose bad values get a sentence naming its parameter (Gradio's alone says only
+    "Value 500 is greater than maximum value 100.", or a bare "Error" for "abc" or NaN)."""
 
     is_template = True  # drawn by the frontend's Slider
-    param_name = ""
+    param: Param
 
     def preprocess(self, payload: Any) -> Any:
-        return _named(self.param_name, lambda: super(SpecSlider, self).preprocess(payload))
+        param = getattr(self, "param", None)
+        return _checked_number(param, payload, super().preprocess) if param else super().preprocess(payload)
 
 
 class SpecNumber(gr.Number):
-    """A number box whose out-of-range message names its parameter (see SpecSlider)."""
+    """A number box whose bad values get a sentence naming its parameter (see SpecSlider)."""
 
     is_template = True
-    param_name = ""
+    param: Param
 
     def preprocess(self, payload: Any) -> Any:
-        return _named(self.param_name, lambda: super(SpecNumber, self).preprocess(payload))
+        param = getattr(self, "param", None)
+        return _checked_number(param, payload, super().preprocess) if param else super().preprocess(payload)
+
+
+class SpecCheckbox(gr.Checkbox):
+    """A checkbox whose value is checked by the spec ("true", 1 and "yes" count; "maybe" is refused)."""
+
+    is_template = True
+    param: Param
+
+    def preprocess(self, payload: Any) -> Any:
+        param = getattr(self, "param", None)
+        return _checked(param, payload) if param else super().preprocess(payload)
+
+
+class SpecDropdown(gr.Dropdown):
+    """A dropdown whose wrong value gets a sentence naming its parameter and its choices
+    (Gradio's alone: "Value: 5 (type: <class 'int'>) is not in the list of choices")."""
+
+    is_template = True
+    param: Param
+
+    def preprocess(self, payload: Any) -> Any:
+        param = getattr(self, "param", None)
+        return _checked(param, payload) if param else super().preprocess(payload)
+
+
+class SpecRadio(gr.Radio):
+    """Radio buttons whose wrong value gets a sentence naming its parameter (see SpecDropdown)."""
+
+    is_template = True
+    param: Param
+
+    def preprocess(self, payload: Any) -> Any:
+        param = getattr(self, "param", None)
+        return _checked(param, payload) if param else super().preprocess(payload)
+
+
+class SpecTextbox(gr.Textbox):
+    """A textbox whose value is checked by the spec: a list or an object is refused with a
+    sentence (Gradio would pass on its repr), and lone surrogates and NUL are removed."""
+
+    is_template = True
+    param: Param
+
+    def preprocess(self, payload: Any) -> Any:
+        param = getattr(self, "param", None)
+        return _checked(param, payload) if param else super().preprocess(payload)
+
+
+def _bound(component: Any, param: Param) -> Any:
+    """The component with its Param. Gradio rebuilds a component from its constructor
+    arguments when an event updates it, and the rebuilt copy (kept per session) has no
+    `param`: it then checks values as Gradio does, until components.errors.answer_gradio_errors
+    hands it the original's Param before the next request is read."""
+    component.param = param
+    return component
 
 
 def info_line(param: Param) -> str | None:
@@ -90,33 +162,30 @@ def _textbox(param: Param, common: dict[str, Any]) -> gr.Component:
     common.setdefault("lines", param.lines)
     common.setdefault("placeholder", param.placeholder or None)
     value = _default(param)
-    return gr.Textbox(value=value if value is not None else "", **common)
+    return _bound(SpecTextbox(value=value if value is not None else "", **common), param)
 
 
 def _slider(param: Param, common: dict[str, Any]) -> gr.Component:
     step = param.step if param.step is not None else (1 if param.kind == "int" else 0.01)
-    slider = SpecSlider(param.low, param.high, value=_default(param), step=step, **common)
-    slider.param_name = param.name
-    return slider
+    return _bound(SpecSlider(param.low, param.high, value=_default(param), step=step, **common), param)
 
 
 def _number(param: Param, common: dict[str, Any]) -> gr.Component:
     precision = 0 if param.kind == "int" else None
     number = SpecNumber(_default(param), precision=precision, minimum=param.low, maximum=param.high, **common)
-    number.param_name = param.name
-    return number
+    return _bound(number, param)
 
 
 def _checkbox(param: Param, common: dict[str, Any]) -> gr.Component:
-    return gr.Checkbox(bool(_default(param)), **common)
+    return _bound(SpecCheckbox(bool(_default(param)), **common), param)
 
 
 def _dropdown(param: Param, common: dict[str, Any]) -> gr.Component:
-    return gr.Dropdown(_choices(param), value=_default(param), **common)
+    return _bound(SpecDropdown(_choices(param), value=_default(param), **common), param)
 
 
 def _radio(param: Param, common: dict[str, Any]) -> gr.Component:
-    return gr.Radio(_choices(param), value=_default(param), **common)
+    return _bound(SpecRadio(_choices(param), value=_default(param), **common), param)
 
 
 def _image(param: Param, common: dict[str, Any]) -> gr.Component:

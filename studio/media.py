@@ -17,7 +17,12 @@ from studio.errors import UserError, notify
 
 MAX_IMAGE_SIDE = int(os.environ.get("STUDIO_MAX_IMAGE_SIDE", "1024"))
 MIN_IMAGE_SIDE = 8
+# Beyond these an upload is refused before it is decoded: the pixels would take hundreds of
+# MB, and the page's WebP previews stop at 16,383 pixels a side.
+MAX_UPLOAD_SIDE = 16_000
+MAX_UPLOAD_PIXELS = 80_000_000
 MAX_AUDIO_SECONDS = float(os.environ.get("STUDIO_MAX_AUDIO_SECONDS", str(30 * 60)))
+MIN_AUDIO_SECONDS = 0.1  # shorter than one analysis window of the audio models
 IMAGE_FORMATS = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 AUDIO_FORMATS = "WAV, FLAC, OGG or MP3"
 
@@ -56,6 +61,7 @@ def _open_pil(source: Any) -> Any:
         raise UserError(f"The uploaded file is empty; upload a {IMAGE_FORMATS} image.")
     try:
         image = Image.open(path)
+        _check_size(*image.size)
         image.load()
     except UnidentifiedImageError:
         raise UserError(f"This file is not an image that can be read; upload a {IMAGE_FORMATS} file.") from None
@@ -64,6 +70,15 @@ def _open_pil(source: Any) -> Any:
     except Image.DecompressionBombError:
         raise UserError("The image is too large to open safely; upload a smaller image.") from None
     return image
+
+
+def _check_size(width: int, height: int) -> None:
+    """A UserError for an image too big to decode (a decompression bomb) or to preview."""
+    if max(width, height) > MAX_UPLOAD_SIDE or width * height > MAX_UPLOAD_PIXELS:
+        raise UserError(
+            f"The image is {width}×{height} pixels, more than this app opens; upload one at most "
+            f"{MAX_UPLOAD_SIDE:,} pixels on a side and {MAX_UPLOAD_PIXELS // 1_000_000} megapixels in all."
+        )
 
 
 def _to_rgb(image: Any) -> Any:
@@ -105,11 +120,18 @@ def load_image(source: Any, max_side: int | None = MAX_IMAGE_SIDE) -> ImageInput
         raise UserError(
             f"The image is only {width}×{height} pixels; upload one at least {MIN_IMAGE_SIDE} pixels on each side."
         )
-    image = _to_rgb(image)
+    _check_size(width, height)
     scale = 1.0
     if max_side and max(width, height) > max_side:
         scale = max_side / max(width, height)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if min(size) < MIN_IMAGE_SIDE:  # checked on the size the model would see
+            raise UserError(
+                f"The image is {width}×{height} pixels, too long and thin: scaled to at most {max_side} pixels it "
+                f"would be {size[0]}×{size[1]}; upload one at least {MIN_IMAGE_SIDE} pixels on each side after that."
+            )
+    image = _to_rgb(image)
+    if scale != 1.0:
         image = image.resize(size, resample=3)  # bicubic
         notify(
             f"The image was downscaled from {width}×{height} to {size[0]}×{size[1]} for the model; "
@@ -141,9 +163,9 @@ def load_audio(source: Any, sampling_rate: int, max_seconds: float = MAX_AUDIO_S
         raise UserError("Upload or record some audio first.")
     if isinstance(source, tuple):
         rate, data = source
-        data = np.asarray(data)
+        data, seconds = np.asarray(data), None
     else:
-        data, rate = _read_audio_file(Path(str(source)))
+        data, rate, seconds = _read_audio_file(Path(str(source)), max_seconds)
     if data.dtype.kind in "iu":
         data = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
     data = data.astype(np.float32)
@@ -154,9 +176,15 @@ def load_audio(source: Any, sampling_rate: int, max_seconds: float = MAX_AUDIO_S
         notify(f"The audio had {channels} channels; they were mixed down to mono.")
     if data.size == 0:
         raise UserError(f"The audio holds no samples; record again or upload a {AUDIO_FORMATS} file with sound.")
-    seconds = data.size / rate
+    if data.size < MIN_AUDIO_SECONDS * rate:
+        raise UserError(
+            f"The audio is only {data.size:,} sample{'s' if data.size != 1 else ''} ({data.size / rate:.3f} s) long; "
+            f"record or upload at least "
+            f"{MIN_AUDIO_SECONDS:g} seconds."
+        )
+    seconds = data.size / rate if seconds is None else seconds
     if seconds > max_seconds:
-        notify(f"The audio is {seconds / 60:.1f} minutes long; only the first {max_seconds / 60:.0f} were used.")
+        notify(f"The audio is {_duration(seconds)} long; only the first {_duration(max_seconds)} were used.")
         data = data[: int(max_seconds * rate)]
     if rate != sampling_rate:
         import librosa
@@ -167,7 +195,13 @@ def load_audio(source: Any, sampling_rate: int, max_seconds: float = MAX_AUDIO_S
     return AudioInput(np.ascontiguousarray(data, dtype=np.float32), sampling_rate, int(rate), channels)
 
 
-def _read_audio_file(path: Path) -> tuple[np.ndarray, int]:
+def _duration(seconds: float) -> str:
+    return f"{seconds:g} seconds" if seconds < 120 else f"{seconds / 60:.1f} minutes"
+
+
+def _read_audio_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int, float]:
+    """At most max_seconds of samples (a long file is never read whole), the rate, and how
+    many seconds the whole file lasts."""
     import soundfile
 
     if not path.is_file():
@@ -175,15 +209,22 @@ def _read_audio_file(path: Path) -> tuple[np.ndarray, int]:
     if path.stat().st_size == 0:
         raise UserError(f"The uploaded audio file is empty; upload a {AUDIO_FORMATS} file.")
     try:
-        data, rate = soundfile.read(str(path), always_2d=False)
-        return np.asarray(data), int(rate)
+        with soundfile.SoundFile(str(path)) as audio:
+            rate = int(audio.samplerate)
+            wanted = int(max_seconds * rate)
+            data = audio.read(wanted if audio.frames > wanted else -1, dtype="float32", always_2d=False)
+            seconds = max(audio.frames, len(data)) / rate
+        return np.asarray(data), rate, seconds
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
         pass
     try:
         import librosa
 
-        data, rate = librosa.load(str(path), sr=None, mono=False)
+        data, rate = librosa.load(str(path), sr=None, mono=False, duration=max_seconds)
+        seconds = np.shape(data)[-1] / rate
+        if seconds >= max_seconds:  # cut: how long was the whole file?
+            seconds = float(librosa.get_duration(path=str(path)))
     except Exception:
         raise UserError(f"This file is not audio that can be read; upload a {AUDIO_FORMATS} file.") from None
     data = np.asarray(data)
-    return (data.T if data.ndim == 2 else data), int(rate)
+    return (data.T if data.ndim == 2 else data), int(rate), seconds

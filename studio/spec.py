@@ -62,7 +62,8 @@ def clean_text(value: str) -> str:
 
 
 def _fmt(number: float | None) -> str:
-    return "" if number is None else f"{number:g}"
+    whole = number is not None and float(number).is_integer() and abs(number) < 1e15
+    return "" if number is None else str(int(number)) if whole else f"{number:g}"
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ class Param:
         """The allowed values in words, for messages and docs."""
         if self.kind == "choice":
             return "one of " + ", ".join(str(choice) for choice in self.choices)
-        if self.low is None and self.high is None:
-            return ""
+        if self.low is None or self.high is None:
+            return {"int": "a whole number", "float": "a number"}.get(self.kind, "")
         if self.kind == "int":
             return f"a whole number between {_fmt(self.low)} and {_fmt(self.high)}"
         low = f"above {_fmt(self.low)}" if self.low_open else f"at least {_fmt(self.low)}"
@@ -125,8 +126,8 @@ class Param:
         return checker(self, value) if checker else value
 
     def _bad(self, value: Any) -> UserError:
-        shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
-        return UserError(f"{self.name} must be {self.range_text}; got {shown}.")
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        return UserError(f"{self.name} must be {self.range_text or self.kind}; got {shown}.")
 
     def _within(self, number: float, value: Any) -> None:
         if self.low is not None and (number <= self.low if self.low_open else number < self.low):
@@ -187,7 +188,7 @@ def _check_text(param: Param, value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise UserError(f"{param.name} must be text; got {type(value).__name__}.")
+        raise param._bad(value)
     return clean_text(value)
 
 

@@ -57,7 +57,8 @@ def whisper_language(value: str, known: list[str], name: str) -> str:
     code = TO_LANGUAGE_CODE.get(text, text)
     if code not in known:
         shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
-        raise UserError(f"{value!r} is not a language {name} knows; pick auto or one of {shown}.")
+        given = repr(value) if len(value) <= 40 else repr(value[:40] + "…")
+        raise UserError(f"{given} is not a language {name} knows; pick auto or one of {shown}.")
     return code
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from studio.errors import UserError, notify, require_text
+from studio.params import clean_text
 
 MAX_INPUT_CHARS = 50_000
+MAX_LABELS = 100  # labels scored in one zero-shot request; more are dropped with a notice
+MAX_LABEL_CHARS = 200  # a longer label is cut, with a notice
+MAX_TEMPLATE_CHARS = 500
 
 
 def limit_text(text: str | None, what: str = "some text") -> str:
@@ -16,6 +20,45 @@ def limit_text(text: str | None, what: str = "some text") -> str:
         notify(f"The input was {len(text):,} characters long; only the first {MAX_INPUT_CHARS:,} were used.")
         text = text[:MAX_INPUT_CHARS]
     return text
+
+
+def parse_labels(candidate_labels: str | None, example: str, blank_is_empty: bool = False) -> list[str]:
+    """Comma-separated labels, stripped, repeats and empty ones dropped, each cut to
+    MAX_LABEL_CHARS and at most MAX_LABELS of them (with a notice); a UserError if none.
+    blank_is_empty: commas with nothing between them get the "type the labels" message."""
+    text = str(candidate_labels or "")
+    labels = [label for label in dict.fromkeys(part.strip() for part in text.split(",")) if label]
+    if not labels:
+        if text.strip() and not blank_is_empty:
+            raise UserError(
+                f"The labels are all empty; type label names between the commas of candidate_labels, e.g. {example}."
+            )
+        raise UserError(f"Type the candidate labels, separated by commas, in candidate_labels, e.g. {example}.")
+    if len(labels) > MAX_LABELS:
+        notify(f"There were {len(labels):,} candidate_labels; only the first {MAX_LABELS} were scored.")
+        labels = labels[:MAX_LABELS]
+    if any(len(label) > MAX_LABEL_CHARS for label in labels):
+        notify(f"candidate_labels longer than {MAX_LABEL_CHARS} characters were cut to that length.")
+        labels = list(dict.fromkeys(label[:MAX_LABEL_CHARS].strip() for label in labels))
+    return labels
+
+
+def label_template(template: str | None, default: str) -> str:
+    """A hypothesis template with {} once, where the label goes; other braces are kept as
+    text (the pipelines call str.format on it), or a UserError saying how to write one."""
+    template = str(template or "").strip() or default
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise UserError(
+            f"hypothesis_template is {len(template):,} characters long; keep it under {MAX_TEMPLATE_CHARS}, "
+            f"e.g. {default}"
+        )
+    parts = template.split("{}")
+    if len(parts) != 2:
+        raise UserError(
+            "The hypothesis template must contain {} exactly once, where the label goes; "
+            f"write hypothesis_template like {default}"
+        )
+    return "{}".join(part.replace("{", "{{").replace("}", "}}") for part in parts)
 
 
 def max_tokens(loaded: Any) -> int:
@@ -60,11 +103,12 @@ def plain_history(history: Any) -> list[dict]:
         raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
     messages = []
     for message in history:
-        if not isinstance(message, dict) or message.get("role") not in {"system", "user", "assistant"}:
+        role = message.get("role") if isinstance(message, dict) else None
+        if not isinstance(role, str) or role not in {"system", "user", "assistant"}:
             raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
         if message["role"] == "system":
             continue  # the tab's own system prompt (if any) is the one in effect
-        text = message_text(message.get("content")).strip()
+        text = clean_text(message_text(message.get("content"))).strip()
         if text:
             messages.append({"role": message["role"], "content": text})
     if len(messages) > MAX_HISTORY_MESSAGES:

@@ -21,6 +21,10 @@ def qa_window(tokenizer: Any, model: Any, question: str) -> tuple[int, int]:
     limits = [QA_MAX_LENGTH, getattr(tokenizer, "model_max_length", None)]
     limits.append(getattr(getattr(model, "config", None), "max_position_embeddings", None))
     max_length = min(int(limit) for limit in limits if isinstance(limit, int) and 0 < limit < 1_000_000)
+    if len(question) > 8 * max_length:  # refused before the tokenizer reads megabytes of it
+        raise UserError(
+            f"The question is {len(question):,} characters long; shorten it to under {8 * max_length:,} characters."
+        )
     question_length = len(tokenizer(question, add_special_tokens=False)["input_ids"])
     room = max_length - question_length - tokenizer.num_special_tokens_to_add(pair=True)
     if room < max(8, max_length // 4):

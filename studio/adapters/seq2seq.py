@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
-from studio.errors import UserError
+from studio.errors import UserError, notify
 from studio.params import GENERATION, TEXT, Param, spec_of, takes
 
 _GENERATION = spec_of(GENERATION)
@@ -23,9 +23,26 @@ def _encode_source(loaded: Any, source: str) -> Any:
     return loaded.tokenizer(source, truncation=True, max_length=max_tokens(loaded), return_tensors="pt")
 
 
+def _decoder_limit(loaded: Any) -> int | None:
+    """The most positions the decoder has (learned or fixed position embeddings), if any."""
+    config = getattr(loaded.model, "config", None)
+    limit = getattr(config, "max_target_positions", None) or getattr(config, "max_position_embeddings", None)
+    return int(limit) if isinstance(limit, int) and limit > 1 else None
+
+
 def _generate_text(loaded: Any, batch: Any, **generation: Any) -> str:
+    """The decoded output; max_new_tokens is lowered (with a notice) to what the decoder can
+    hold, past which its position embeddings would be read out of range."""
     import torch
 
+    limit = _decoder_limit(loaded)
+    if limit is not None and generation.get("max_new_tokens", 0) > limit - 1:
+        notify(
+            f"This model writes at most {limit - 1:,} tokens; max_new_tokens was lowered from "
+            f"{generation['max_new_tokens']:,} to {limit - 1:,}."
+        )
+        generation["max_new_tokens"] = limit - 1
+        generation["min_new_tokens"] = min(generation.get("min_new_tokens", 0), limit - 1)
     with torch.inference_mode():
         output = loaded.model.generate(**batch.to(loaded.model.device), **generation)
     return loaded.tokenizer.decode(output[0], skip_special_tokens=True)
@@ -163,6 +180,7 @@ def _one_of(names: tuple[str, ...]) -> str:
 
 def _pick(value: str | None, default: str | None) -> str | None:
     value = str(value).strip() if value is not None else ""
+    value = value if len(value) <= 40 else value[:40] + "…"  # a language name or code: never echoed whole
     return value or default
 
 
@@ -208,13 +226,14 @@ def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_to
         prefix = loaded.entry.prefix or f"translate {src} to {tgt}: "
         batch = _encode_source(loaded, prefix + text)
         return [{"translation_text": _generate_text(loaded, batch, max_new_tokens=max_new_tokens)}]
-    for role, code in (("source", src), ("target", tgt)):
+    for role, field, code in (("source", "src_lang", src), ("target", "tgt_lang", tgt)):
         if not code:
-            raise UserError(f"Pick a {role} language for {name}.")
+            raise UserError(f"Pick a {role} language ({field}) for {name}.")
         if code not in languages.sources:
             examples = ", ".join(languages.sources[:4])
             raise UserError(
-                f"{code!r} is not a language code of {name}; pick the {role} language from the list (e.g. {examples})."
+                f"{code!r} is not a language code of {name}; pick the {role} language from the list "
+                f"({field}, e.g. {examples})."
             )
     if src == tgt:
         raise UserError(f"The source and target language are both {src}; pick two different languages.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from studio.adapters import common
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
 from studio.errors import UserError, notify, require_lines
 from studio.params import TEXT, TOP_K_LABELS, Param, takes
@@ -194,20 +195,13 @@ def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict]:
 
 # ------------------------------------------------------------------ zero-shot classification
 DEFAULT_HYPOTHESIS = "This example is {}."
-MAX_LABELS = 100
+MAX_LABELS = common.MAX_LABELS
 
 
 def parse_labels(candidate_labels: str | None) -> list[str]:
-    """Comma-separated labels, stripped, empty ones and repeats dropped; a UserError if none."""
-    labels = list(dict.fromkeys(label.strip() for label in str(candidate_labels or "").split(",")))
-    labels = [label for label in labels if label]
-    if not labels:
-        if str(candidate_labels or "").strip():
-            raise UserError("The labels are all empty; type label names between the commas, e.g. sport, politics.")
-        raise UserError("Type the candidate labels, separated by commas, e.g. sport, politics, science.")
-    if len(labels) > MAX_LABELS:
-        raise UserError(f"There are {len(labels)} labels; use at most {MAX_LABELS}.")
-    return labels
+    """Comma-separated labels, stripped, empty ones and repeats dropped (at most MAX_LABELS,
+    each at most common.MAX_LABEL_CHARS, with a notice); a UserError if none."""
+    return common.parse_labels(candidate_labels, "sport, politics, science")
 
 
 @takes(
@@ -239,10 +233,13 @@ def zero_shot_classification(
     """
     text = limit_text(text)
     labels = parse_labels(candidate_labels)
-    template = str(hypothesis_template or "").strip() or DEFAULT_HYPOTHESIS
-    if template.count("{}") != 1:
+    template = common.label_template(hypothesis_template, DEFAULT_HYPOTHESIS)
+    longest = max((template.format(label) for label in labels), key=len)
+    room = max_tokens(loaded) - 8  # the text needs a few tokens too, and the special tokens
+    if len(loaded.tokenizer(longest, truncation=False)["input_ids"]) > room:
         raise UserError(
-            "The hypothesis template must contain {} exactly once, where the label goes (e.g. This example is {})."
+            f"A hypothesis (hypothesis_template with a label) is longer than the {room:,} tokens this model can "
+            "spare for it; shorten hypothesis_template or candidate_labels."
         )
     notify_if_truncated(loaded, text)
     result = loaded.pipeline(text, candidate_labels=labels, hypothesis_template=template, multi_label=multi_label)

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from studio import media
+from studio.adapters import common
 from studio.errors import UserError, notify
 from studio.params import IMAGE, TOP_K_LABELS, Param, takes
 from studio.results import Output
 
 SUBTASKS = ("auto", "panoptic", "instance", "semantic")
 DEFAULT_IMAGE_TEMPLATE = "This is a photo of {}."
-MAX_LABELS = 100
+MAX_LABELS = common.MAX_LABELS
 MASK_OPACITY = 0.6  # masks drawn at this opacity, so the photo shows through
 
 PHOTO = IMAGE.but(label="Image")
@@ -222,8 +223,10 @@ def depth_estimation(loaded: Any, image: str) -> Output:
     from PIL import Image
 
     picture = model_image(image)
-    output = loaded.pipeline(picture.image)
-    predicted = output["predicted_depth"]
+    pipe = loaded.pipeline  # run step by step: numpy cannot take a bfloat16 depth map
+    outputs = pipe.forward(pipe.preprocess(picture.image))
+    outputs["predicted_depth"] = outputs["predicted_depth"].float()
+    predicted = pipe.postprocess(outputs)["predicted_depth"]
     depth = np.asarray(predicted.detach().float().cpu().numpy(), dtype=np.float32).squeeze()
     if depth.ndim != 2:
         raise ValueError(f"expected a 2-D depth map, got shape {depth.shape}")
@@ -244,15 +247,31 @@ def depth_estimation(loaded: Any, image: str) -> Output:
 
 # ------------------------------------------------------------ zero-shot image classification
 def parse_image_labels(candidate_labels: str | None) -> list[str]:
-    """Comma-separated labels, stripped, empty ones and repeats dropped; a UserError if none."""
-    labels = [
-        label for label in dict.fromkeys(part.strip() for part in str(candidate_labels or "").split(",")) if label
+    """Comma-separated labels, stripped, empty ones and repeats dropped (at most MAX_LABELS,
+    with a notice); a UserError if none."""
+    return common.parse_labels(candidate_labels, "a cat, a dog, a car", blank_is_empty=True)
+
+
+def text_limit(loaded: Any) -> int:
+    """The most tokens the model's text encoder reads (CLIP: 77)."""
+    config = getattr(loaded.model, "config", None)
+    text_config = getattr(config, "text_config", None) or config
+    limits = [
+        getattr(text_config, "max_position_embeddings", None),
+        getattr(loaded.tokenizer, "model_max_length", None),
     ]
-    if not labels:
-        raise UserError("Type the candidate labels, separated by commas, e.g. a cat, a dog, a car.")
-    if len(labels) > MAX_LABELS:
-        raise UserError(f"There are {len(labels)} labels; use at most {MAX_LABELS}.")
-    return labels
+    usable = [int(limit) for limit in limits if isinstance(limit, int) and 0 < limit < 1_000_000]
+    return min(usable) if usable else 77
+
+
+def fit_label(tokenizer: Any, template: str, label: str, limit: int) -> str:
+    """The label, cut so that the template with it is at most `limit` tokens."""
+    for _ in range(12):
+        count = len(tokenizer(template.format(label))["input_ids"])
+        if count <= limit or len(label) <= 1:
+            return label
+        label = label[: max(1, min(len(label) - 1, int(len(label) * limit / count)))].strip() or label[:1]
+    return label
 
 
 @takes(PHOTO, CANDIDATE_LABELS, HYPOTHESIS_TEMPLATE)
@@ -267,17 +286,12 @@ def zero_shot_image_classification(
         hypothesis_template: The sentence each label is put in, at {}; empty: "This is a photo of {}."
     """
     labels = parse_image_labels(candidate_labels)
-    template = hypothesis_template.strip() or DEFAULT_IMAGE_TEMPLATE
-    if template.count("{}") != 1:
-        raise UserError(
-            "The hypothesis template must contain {} exactly once, where the label goes, e.g. 'This is a photo of {}.'"
-        )
-    try:
-        template.format("label")
-    except (IndexError, KeyError, ValueError):
-        raise UserError(
-            "The hypothesis template may hold no braces other than {}, where the label goes, e.g. 'A photo of {}.'"
-        ) from None
+    template = common.label_template(hypothesis_template, DEFAULT_IMAGE_TEMPLATE)
+    limit = text_limit(loaded)
+    fitted = list(dict.fromkeys(fit_label(loaded.tokenizer, template, label, limit) for label in labels))
+    if fitted != labels:
+        notify(f"The model reads at most {limit} tokens per label; longer candidate_labels were cut to fit.")
     picture = model_image(image)
-    result = loaded.pipeline(picture.image, candidate_labels=labels, hypothesis_template=template)
+    # (the pipeline drops tokenizer_kwargs, so the labels are cut here rather than truncated there)
+    result = loaded.pipeline(picture.image, candidate_labels=fitted, hypothesis_template=template)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
