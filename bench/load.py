@@ -19,7 +19,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psutil  # noqa: E402
 
-from tests.conftest import free_port, wait_for_http  # noqa: E402
+from tests.app_process import running_app  # noqa: E402
 from tests.fixtures.factory import build_fixtures, write_models_yaml  # noqa: E402
 
 IMAGE = ROOT / "examples" / "images" / "shapes.png"
@@ -123,14 +122,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="studio-load-"))
     folders = build_fixtures(work / "models")
     models_yaml = write_models_yaml(folders, work / "models.yaml")
-    port = free_port()
-    command = [sys.executable, "app.py", "--models", str(models_yaml), "--port", str(port), "--runs-dir", str(work)]
-    command += ["--max-loaded-models", str(args.max_loaded_models)]
-    with open(work / "app.log", "w") as log:
-        app = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, app, timeout=180)
+    arguments = ["--models", str(models_yaml), "--runs-dir", str(work)]
+    arguments += ["--max-loaded-models", str(args.max_loaded_models)]
+    with running_app(arguments, work / "app.log", timeout=180) as (app, url):
         api = Api(url)
         process = psutil.Process(app.pid)
         requests = mix({name: str(path) for name, path in folders.items()}, api.upload(IMAGE))
@@ -195,12 +189,6 @@ def main() -> None:
         done.set()
         time.sleep(2)
         rss_after = rss(process)
-    finally:
-        app.terminate()
-        try:
-            app.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            app.kill()
 
     quantiles = statistics.quantiles(latencies, n=100)
     result = {

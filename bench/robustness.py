@@ -26,7 +26,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import free_port, wait_for_http  # noqa: E402
+from tests.app_process import running_app  # noqa: E402
 from tests.fixtures.factory import build_fixtures, write_models_yaml  # noqa: E402
 from tests.test_bad_inputs import flaw, outcome_class, run_corpus  # noqa: E402
 
@@ -69,25 +69,13 @@ def main() -> None:
     folders = build_fixtures(work / "tiny")
     models_yaml = write_models_yaml(folders, work / "tiny" / "models.yaml")
     tiny = SimpleNamespace(**{name.replace("-", "_"): str(path) for name, path in folders.items()})
-    port = free_port()
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    command = [sys.executable, "app.py", "--models", str(models_yaml), "--port", str(port)]
-    command += ["--runs-dir", str(work / "runs")]
-    with open(work / "app.log", "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, process)
+    arguments = ["--models", str(models_yaml), "--runs-dir", str(work / "runs")]
+    with running_app(arguments, work / "app.log", env) as (process, url):
         warm = one_pass(url, tiny, work / "files", process)
         before = rss_mb(process.pid)
         measured = [one_pass(url, tiny, work / "files", process) for _ in range(args.passes)]
         after = rss_mb(process.pid) if process.poll() is None else float("nan")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
     last = measured[-1]
     result = {
         "cases": last["cases"],

@@ -8,40 +8,15 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.app_process import ROOT, free_port, running_app, stop, wait_for_http  # noqa: F401 (re-exported)
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 120) -> None:
-    """Wait until url answers 200 (or the process dies), within timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the app exited with code {process.returncode} before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 @pytest.fixture(scope="session")
@@ -70,22 +45,12 @@ def models_yaml(tiny: SimpleNamespace, tiny_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def app_url(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app started as a user starts it (python app.py), once per session."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     runs = tmp_path_factory.mktemp("runs")
-    command = [sys.executable, "app.py", "--models", str(models_yaml), "--port", str(port), "--runs-dir", str(runs)]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, process)
-        yield url
+        with running_app(["--models", str(models_yaml), "--runs-dir", str(runs)], log_path) as (_, url):
+            yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         print(f"app log: {log_path}")
 
 

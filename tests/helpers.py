@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from studio.config import load_config
 from studio.models import ModelManager, ModelSettings
@@ -20,3 +23,13 @@ def run_snippet(models_yaml: Path, task: str, model: str, inputs: dict[str, Any]
     namespace: dict[str, Any] = {}
     exec(compile(code, f"<show code {task}>", "exec"), namespace)
     return code, namespace["result"]
+
+
+Result = TypeVar("Result")
+
+
+def run_async(make: Callable[[], Awaitable[Result]]) -> Result:
+    """asyncio.run in a thread of its own: the browser tests keep playwright's event loop
+    running in the main thread for the whole session, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()  # type: ignore[arg-type]

@@ -537,7 +537,7 @@ def test_gradio_preprocessing_errors_name_the_parameter_and_its_range(app_url: s
     )
     assert call(app_url, "text_classification", [model, "hi", 2, "float64", "none", "auto"]) == (
         "error",
-        "dtype: Value: float64 is not in the list of choices: ['auto', 'float32', 'float16', 'bfloat16']",
+        "dtype must be one of auto, float32, float16, bfloat16; got 'float64'.",
     )
     # A lone surrogate and NUL are removed before the tokenizer sees the text.
     kind, output = call(app_url, "text_classification", [model, SURROGATE + "\x00", 2, "auto", "none", "auto"])

@@ -5,10 +5,7 @@ what else runs, and a public app enforces its caps and per-visitor limits with s
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +21,8 @@ from studio.config import ModelEntry
 from studio.errors import collect_notices
 from studio.generation import THREAD_NAME, GenerationParams, GenerationRun
 from studio.models import ModelManager
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.app_process import ROOT, running_app
+from tests.helpers import run_async
 
 IMAGE = ROOT / "examples" / "images" / "shapes.png"
 PROMPT = "the weather today is"
@@ -54,7 +52,7 @@ def job_notices(job) -> list[str]:
     async def collect() -> list[str]:
         return [update.log[0] for update in [u async for u in job] if getattr(update, "log", None)]
 
-    return asyncio.run(collect())
+    return run_async(collect)
 
 
 @pytest.fixture(scope="module")
@@ -222,22 +220,11 @@ def public_url(tiny: SimpleNamespace, models_yaml: Path, tmp_path_factory: pytes
     config["public_limits"] = {**PUBLIC_LIMITS, "num_beams": 5, "history_chars": 3000, "running_per_visitor": 2}
     models = folder / "models.yaml"
     models.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    port = free_port()
-    command = [sys.executable, "app.py", "--models", str(models), "--port", str(port), "--runs-dir", str(folder / "r")]
-    command += ["--public-limit", f"num_beams={PUBLIC_LIMITS['num_beams']}"]
+    arguments = ["--models", str(models), "--runs-dir", str(folder / "r")]
+    arguments += ["--public-limit", f"num_beams={PUBLIC_LIMITS['num_beams']}"]
     env = {**os.environ, "SPACE_ID": "studio/test-space", "STUDIO_ADMIN_TOKEN": "test-admin-token"}
-    with open(folder / "app.log", "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, process)
+    with running_app(arguments, folder / "app.log", env) as (_, url):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")

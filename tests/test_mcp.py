@@ -6,12 +6,9 @@ docstrings, results equal gradio_client's, and public mode offers no admin tools
 from __future__ import annotations
 
 import ast
-import asyncio
 import functools
 import http.server
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,39 +17,25 @@ from typing import Any
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.app_process import ROOT, running_app
+from tests.helpers import run_async
 
 IMAGES = ROOT / "examples" / "images"
 
 
-def start_app(models_yaml: Path, folder: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+def mcp_app_running(models_yaml: Path, folder: Path, *flags: str):
     """The app with --mcp, letting Gradio fetch input URLs from 127.0.0.1 (tests/fixtures/app_local_urls.py)."""
-    port = free_port()
-    command = [sys.executable, "-m", "tests.fixtures.app_local_urls", "--models", str(models_yaml)]
-    command += ["--port", str(port), "--runs-dir", str(folder), "--mcp", *flags]
-    with open(folder / "app.log", "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url, process)
-    return process, url
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    arguments = ["--models", str(models_yaml), "--runs-dir", str(folder), "--mcp", *flags]
+    return running_app(arguments, folder / "app.log", module="tests.fixtures.app_local_urls")
 
 
 @pytest.fixture(scope="module")
 def mcp_app(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("mcp-app")
-    process, url = start_app(models_yaml, folder)
     try:
-        yield url
+        with mcp_app_running(models_yaml, folder) as (_, url):
+            yield url
     finally:
-        stop(process)
         print(f"mcp app log: {folder / 'app.log'}")
 
 
@@ -90,7 +73,7 @@ def mcp(url: str, action: str, *args: Any) -> Any:
                 return (await client.list_tools()).tools
             return await client.call_tool(*args)
 
-    return asyncio.run(session())
+    return run_async(session)
 
 
 def tool_result(result: Any) -> list[Any]:
@@ -160,11 +143,8 @@ def test_tool_results_equal_gradio_client_results(mcp_app: str, gradio: Client, 
 
 def test_public_mode_offers_no_admin_tools(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("mcp-public")
-    process, url = start_app(models_yaml, folder, "--public")
-    try:
+    with mcp_app_running(models_yaml, folder, "--public") as (_, url):
         names = {tool.name for tool in mcp(url, "tools")}
-    finally:
-        stop(process)
     assert {"text_classification", "chat", "image_classification"} <= names
     admin = {"unload_model", "train_stop", "train_resume", "delete_run", "train_start"}
     assert not names & admin, names & admin

@@ -5,8 +5,6 @@ a run belongs to the browser session that started it; the training queue is capp
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from gradio_client.exceptions import AppError
 from playwright.sync_api import expect
 
 from studio.training import data as training_data
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.app_process import running_app
 
 TOKEN = "admin-secret-for-tests-1234"
 NEEDS_ADMIN = "needs the admin credential on this public app"
@@ -28,7 +26,6 @@ NEEDS_ADMIN = "needs the admin credential on this public app"
 @pytest.fixture(scope="module")
 def space(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """The app started as a Space would start it: its own port, runs folder and environment."""
-    port = free_port()
     folder = tmp_path_factory.mktemp("space")
     runs = folder / "runs"
     env = {
@@ -37,20 +34,11 @@ def space(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "STUDIO_ADMIN_TOKEN": TOKEN,
         "STUDIO_MAX_QUEUED_RUNS": "1",
     }
-    command = [sys.executable, "app.py", "--models", str(models_yaml), "--port", str(port), "--runs-dir", str(runs)]
     log_path = folder / "app.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for_http(url, process)
-        yield SimpleNamespace(url=url, runs=runs, log=log_path)
+        with running_app(["--models", str(models_yaml), "--runs-dir", str(runs)], log_path, env) as (_, url):
+            yield SimpleNamespace(url=url, runs=runs, log=log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         assert TOKEN not in log_path.read_text(), "the admin token must never be logged"
 
 

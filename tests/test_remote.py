@@ -31,7 +31,7 @@ from studio.config import ConfigError, parse_config
 from studio.errors import UserError
 from studio.models import ModelManager
 from studio.studio import Studio
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.app_process import ROOT, free_port, running_app, stop, wait_for_http
 from tests.fixtures.engine import stub_server
 from tests.fixtures.zoo import build
 
@@ -47,16 +47,6 @@ def wait_until(condition: Callable[[], object], timeout: float = 90, what: str =
             return
         time.sleep(0.1)
     raise TimeoutError(f"{what} did not happen within {timeout} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def remote_entry(base_url: str, model: str, **extra: object) -> dict:
@@ -97,19 +87,12 @@ def remote(engine: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) ->
     entry = remote_entry(engine.url, engine.model, api_key_env=KEY_VAR, timeout=60)
     models = folder / "models.yaml"
     models.write_text(yaml.safe_dump({"tasks": {"chat": {"models": [entry]}, "text-generation": {"models": [entry]}}}))
-    port = free_port()
     log_path = folder / "app.log"
-    command = [sys.executable, "app.py", "--models", str(models), "--port", str(port), "--runs-dir", str(folder)]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, KEY_VAR: SECRET}
-        )
-    url = f"http://127.0.0.1:{port}/"
+    arguments = ["--models", str(models), "--runs-dir", str(folder)]
     try:
-        wait_for_http(url, process)
-        yield SimpleNamespace(url=url, client=Client(url, verbose=False), log=log_path, models=models)
+        with running_app(arguments, log_path, {**os.environ, KEY_VAR: SECRET}) as (_, url):
+            yield SimpleNamespace(url=url, client=Client(url, verbose=False), log=log_path, models=models)
     finally:
-        stop(process)
         print(f"remote app log: {log_path}")
 
 
