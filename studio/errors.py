@@ -36,6 +36,11 @@ def collect_notices() -> Iterator[list[str]]:
         _notices.reset(token)
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """A user's value as a message may quote it: cut to `limit` characters, never echoed whole."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def require_text(text: str | None, what: str = "some text") -> str:
     """The text stripped of surrounding space, or a UserError when there is none."""
     if text is None or not str(text).strip():

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from studio.errors import UserError
+from studio.errors import UserError, shorten
 
 
 class _Required:
@@ -126,7 +126,7 @@ class Param:
         return checker(self, value) if checker else value
 
     def _bad(self, value: Any) -> UserError:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        shown = shorten(repr(value))
         return UserError(f"{self.name} must be {self.range_text or self.kind}; got {shown}.")
 
     def _within(self, number: float, value: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from studio.adapters.common import message_text, plain_history
 from studio.codegen import paths_revealed
 from studio.config import ModelEntry, StudioConfig
-from studio.errors import UserError, collect_notices
+from studio.errors import UserError, collect_notices, shorten
 from studio.generation import describe
 from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
 from studio.params import MODEL_SETTINGS, Spec, spec_of
@@ -112,7 +112,7 @@ class Studio:
         for entry in entries:
             if entry.public_id == model_id:
                 return entry
-        shown = model_id if len(str(model_id)) <= 80 else str(model_id)[:80] + "…"
+        shown = shorten(str(model_id), 80)
         raise UserError(
             f"Model {shown!r} is not offered for {task_id}; pick one from the model list "
             "(models.yaml and the models fine-tuned here say which)."

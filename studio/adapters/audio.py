@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from studio.adapters.common import limit_text
-from studio.errors import UserError, notify
+from studio.errors import UserError, notify, shorten
 from studio.media import load_audio
 from studio.params import AUDIO, TEXT, TOP_K_LABELS, Param, takes
 from studio.results import Output
@@ -57,7 +57,7 @@ def whisper_language(value: str, known: list[str], name: str) -> str:
     code = TO_LANGUAGE_CODE.get(text, text)
     if code not in known:
         shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
-        given = repr(value) if len(value) <= 40 else repr(value[:40] + "…")
+        given = repr(shorten(value))
         raise UserError(f"{given} is not a language {name} knows; pick auto or one of {shown}.")
     return code
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
-from studio.errors import UserError, notify
+from studio.errors import UserError, notify, shorten
 from studio.params import GENERATION, TEXT, Param, spec_of, takes
 
 _GENERATION = spec_of(GENERATION)
@@ -180,7 +180,7 @@ def _one_of(names: tuple[str, ...]) -> str:
 
 def _pick(value: str | None, default: str | None) -> str | None:
     value = str(value).strip() if value is not None else ""
-    value = value if len(value) <= 40 else value[:40] + "…"  # a language name or code: never echoed whole
+    value = shorten(value)  # a language name or code: never echoed whole
     return value or default
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from studio.config import ModelEntry, StudioConfig
-from studio.errors import UserError
+from studio.errors import UserError, shorten
 
 BASE_MODEL_TASKS = ("feature-extraction", "fill-mask")
 
@@ -42,8 +42,7 @@ class Catalogue:
             raise UserError("Pick a base model first.")
         entry = next((e for e in self.base_models(task) if model in (e.id, e.public_id)), None)
         if entry is None:
-            shown = model if len(model) <= 80 else model[:80] + "…"
-            raise UserError(f"Base model {shown!r} is not offered; pick one from the base model list.")
+            raise UserError(f"Base model {shorten(model, 80)!r} is not offered; pick one from the base model list.")
         return entry
 
     def model_path(self, task: str, model: str | None) -> str:

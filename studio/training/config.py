@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from studio.errors import UserError
+from studio.errors import UserError, shorten
 from studio.params import Param, Spec
 
 TaskName = Literal["text-classification", "token-classification"]
@@ -146,8 +146,7 @@ def _number(value: float) -> str:
 def _shown(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _number(value)
-    text = repr(value)
-    return text if len(text) <= 42 else text[:40] + "…"
+    return shorten(repr(value), 42)
 
 
 def _bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
