@@ -45,15 +45,16 @@ def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp
     base.press("Enter")
     page.get_by_role("button", name="Hyperparameters").click()
     epochs = page.get_by_label("num_train_epochs")
-    epochs.fill("5")
-    epochs.press("Tab")
     batch = page.get_by_label("per_device_train_batch_size")
-    batch.fill("4")
-    batch.press("Tab")
     # Show command until it has the typed hyperparameters: they reach the server before Train.
+    # A keystroke typed while the accordion is still mounting can be lost, so type again if needed.
     command = page.locator(".cm-content").filter(has_text="studio.training.worker")
     deadline = time.monotonic() + 30
     while True:
+        for field, value in ((epochs, "5"), (batch, "4")):
+            field.fill(value)
+            field.press("Tab")
+            expect(field).to_have_value(value)
         page.get_by_role("button", name="Show command").click()
         expect(command).to_contain_text('"text_column": "review"')
         shown = command.inner_text()
