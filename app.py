@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event (for its
+# monitoring page): ~3 ms a request, growing with the history. Every 100 events is enough.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")
 
 log = logging.getLogger("studio")
 
@@ -92,6 +95,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="unload least recently used models when their weights pass GB (default: half of this machine's memory)",
     )
     parser.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=16,
+        metavar="N",
+        help="encoder tasks (classification, fill-mask, similarity...): concurrent requests for one model "
+        "run as one forward pass of up to N; 1 turns batching off (default 16)",
+    )
+    parser.add_argument(
+        "--batch-window-ms",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="how long a batch waits for more requests after the first arrives (default 5 ms)",
+    )
+    parser.add_argument(
+        "--generation-streams",
+        type=int,
+        default=8,
+        metavar="N",
+        help="generation requests (text generation, chat) that run at once per task; more wait in the queue "
+        "and see their place (default 8)",
+    )
+    parser.add_argument(
         "--mcp",
         action="store_true",
         default=os.environ.get("GRADIO_MCP_SERVER", "").strip().lower() in {"1", "true", "yes", "on"},
@@ -120,8 +146,19 @@ def read_auth(args: argparse.Namespace) -> list[tuple[str, str]]:
     return pairs
 
 
+def check_serving(args: argparse.Namespace) -> None:
+    """One sentence for a serving flag out of range."""
+    if args.max_batch_size < 1:
+        raise SystemExit("--max-batch-size must be 1 or more (1 turns batching off).")
+    if not 0 <= args.batch_window_ms <= 1000:
+        raise SystemExit("--batch-window-ms must be between 0 and 1000; a few ms is enough.")
+    if args.generation_streams < 1:
+        raise SystemExit("--generation-streams must be 1 or more.")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    check_serving(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from studio.config import ConfigError, load_config, with_public_limits
 
@@ -132,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     auth = read_auth(args)
 
     from components.app import CSS, build_app
+    from components.sessions import lighten_sessions
     from studio.access import Access
     from studio.models import ModelManager
     from studio.studio import Studio, TaskTableError
@@ -148,7 +186,10 @@ def main(argv: list[str] | None = None) -> None:
         ModelManager(
             max_models=args.max_loaded_models,
             memory_budget=None if args.memory_budget_gb is None else int(args.memory_budget_gb * 2**30),
+            batch_window_ms=args.batch_window_ms,
+            max_batch_size=args.max_batch_size,
         ),
+        generation_streams=args.generation_streams,
         public=public,
         extra_entries=jobs.model_entries,
         jobs=jobs,
@@ -180,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         prevent_thread_lock=True,
         mcp_server=args.mcp,
     )
+    lighten_sessions(demo)  # an API call no longer copies the whole page's config (components/sessions.py)
     if args.share and not demo.share_url:
         log.warning(
             "No public link: --share needs internet access to fetch Gradio's tunnel. "

@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import psutil  # noqa: E402
 
+from bench.rest import Api  # noqa: E402
 from tests.app_process import running_app  # noqa: E402
 from tests.fixtures.factory import build_fixtures, write_models_yaml  # noqa: E402
 
@@ -63,44 +63,6 @@ def mix(models: dict[str, str], image: dict[str, Any]) -> list[tuple[str, dict[s
         ),
         ("loaded_models", {}),
     ]
-
-
-class Api:
-    """Raw REST calls to the app, each with a new session hash."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        info = httpx.get(f"{self.url}/gradio_api/info", timeout=30).json()["named_endpoints"]
-        self.parameters = {name.lstrip("/"): endpoint["parameters"] for name, endpoint in info.items()}
-
-    def upload(self, path: Path) -> dict[str, Any]:
-        with open(path, "rb") as file:
-            response = httpx.post(f"{self.url}/gradio_api/upload", files={"files": (path.name, file)}, timeout=60)
-        response.raise_for_status()
-        return {"path": response.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
-
-    def data(self, api: str, inputs: dict[str, Any]) -> list[Any]:
-        values = []
-        for parameter in self.parameters[api]:
-            name = parameter["parameter_name"]
-            values.append(inputs[name] if name in inputs else parameter.get("parameter_default"))
-        return values
-
-    def call(self, client: httpx.Client, api: str, inputs: dict[str, Any]) -> tuple[bool, str]:
-        """(success, the error message or "") of one request, from a new session."""
-        body = {"data": self.data(api, inputs), "session_hash": uuid.uuid4().hex}
-        response = client.post(f"{self.url}/gradio_api/call/{api}", json=body)
-        if response.status_code != 200:
-            return False, f"HTTP {response.status_code}: {response.text[:200]}"
-        event_id = response.json()["event_id"]
-        event = ""
-        with client.stream("GET", f"{self.url}/gradio_api/call/{api}/{event_id}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:") and event in ("complete", "error"):
-                    return event == "complete", "" if event == "complete" else line[5:].strip()[:200]
-        return False, "the event stream ended without a result"
 
 
 def rss(process: psutil.Process) -> int:

@@ -143,6 +143,8 @@ class TaskUI:
             inputs=[self.model, *inputs, *self.settings],
             outputs=[*outputs, self.raw],
             api_name=self.task.api_name,
+            concurrency_limit=self.studio.concurrency_limit(self.task.id),
+            concurrency_id=self.task.api_name,
         )
         if self.stop is not None:
             self.stop.click(None, cancels=[self.event], api_visibility="undocumented", queue=False)

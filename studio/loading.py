@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.batching import Batchers
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.tasks import Task
@@ -59,6 +60,8 @@ class LoadedModel:
     num_bytes: int = 0
     load_seconds: float = 0.0
     last_used: float = field(default_factory=time.monotonic)
+    # Dynamic batching of its forwards, by settings (studio/batching.py); ModelManager sets window and size.
+    batchers: Batchers = field(default_factory=Batchers, repr=False)
 
     @property
     def tokenizer(self) -> Any:

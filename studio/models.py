@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from studio.batching import Batchers
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.loading import (
@@ -101,8 +102,17 @@ class ModelManager:
 
     max_tokenizers = 32
 
-    def __init__(self, max_models: int = 3, memory_budget: int | None = None) -> None:
+    def __init__(
+        self,
+        max_models: int = 3,
+        memory_budget: int | None = None,
+        batch_window_ms: float = 5.0,
+        max_batch_size: int = 16,
+    ) -> None:
         self.max_models = max(1, max_models)
+        # Dynamic batching of encoder tasks (studio/batching.py); max_batch_size 1 turns it off.
+        self.batch_window_ms = batch_window_ms
+        self.max_batch_size = max_batch_size
         self.memory_budget = default_memory_budget() if memory_budget is None else memory_budget
         self._cache: OrderedDict[CacheKey, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
@@ -246,6 +256,7 @@ class ModelManager:
             log.info("Load of %s failed: %s", entry.id, exc)
             raise explained from exc
         loaded.load_seconds = time.perf_counter() - started
+        loaded.batchers = Batchers(self.batch_window_ms, self.max_batch_size)
         self.load_count += 1
         if progress:
             progress(1.0, f"Loaded {entry.display_name} in {loaded.load_seconds:.1f} s")

@@ -12,6 +12,7 @@ from typing import Any
 
 # Plain functions the tabs use to shape values (components/ imports nothing else from studio/).
 from studio.adapters.common import message_text, plain_history
+from studio.batching import arriving
 from studio.codegen import paths_revealed
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices, shorten
@@ -51,6 +52,7 @@ class Studio:
     tasks: Mapping[str, Task] = field(default_factory=lambda: TASKS)
     jobs: Any = None  # studio.training.jobs.JobManager, when fine-tuning is on
     access: Any = None  # studio.access.Access: who may do admin actions (None: everyone, as on localhost)
+    generation_streams: int = 8  # generation requests of one task that run at once (continuous batching)
 
     # ------------------------------------------------------------------ tasks and models
     def task(self, task_id: str) -> Task:
@@ -131,6 +133,18 @@ class Studio:
         tokenizer = (lambda: self.manager.tokenizer(entry)) if read_tokenizer else (lambda: None)
         return resolve(task.facts)(entry, tokenizer)
 
+    def concurrency_limit(self, task_id: str) -> int:
+        """How many requests of a task run at once; the queue holds the rest and shows their place.
+
+        A batched task takes a batch's worth (they run as one forward pass), a streaming task
+        `generation_streams` (continuous batching runs them together), any other task one.
+        Each task has its own limit, so a cheap request never waits behind a long generation.
+        """
+        task = self.task(task_id)
+        if task.batched:
+            return max(1, self.manager.max_batch_size)
+        return max(1, self.generation_streams) if task.streams else 1
+
     # ------------------------------------------------------------------ running
     def settings(self, values: Mapping[str, Any]) -> ModelSettings:
         """ModelSettings from the settings row's values (missing ones take their defaults)."""
@@ -187,7 +201,8 @@ class Studio:
         """
         with collect_notices() as notices:
             adapter, loaded, checked = self._prepare(task_id, model_id, inputs, settings or ModelSettings(), progress)
-            produced = adapter(loaded, **checked)
+            with arriving(loaded):  # a batched model's other requests wait for this one (studio/batching.py)
+                produced = adapter(loaded, **checked)
         if not inspect.isgenerator(produced):
             raw, visual = split_output(produced)
             yield RunResult(raw, list(notices), visual, checked)

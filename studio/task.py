@@ -84,6 +84,11 @@ class Task:
         return self.adapter_function().spec  # type: ignore[attr-defined]
 
     @property
+    def batched(self) -> bool:
+        """Whether concurrent requests for one model run as one forward pass (studio/batching.py)."""
+        return bool(getattr(self.adapter_function(), "batched", False))
+
+    @property
     def streams(self) -> bool:
         """Whether the adapter yields updates (generation) rather than returning once."""
         function = self.adapter_function()

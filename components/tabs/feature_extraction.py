@@ -33,6 +33,6 @@ def build(ctx: TabContext) -> None:
             ui.raw_output()
     ui.finish(
         outputs=[table, plot],
-        to_outputs=lambda result: [ranked_table(result.output), ranked_table(result.output)],
+        to_outputs=lambda result: [ranked_table(result.output)] * 2,  # one frame for the table and the plot
         examples=EXAMPLES,
     )

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 
 from studio.adapters.common import limit_text
+from studio.batching import batched
 from studio.errors import UserError, notify, shorten
 from studio.media import load_audio
 from studio.params import AUDIO, TEXT, TOP_K_LABELS, Param, takes
+from studio.pipeline_batches import run_pipeline
 from studio.results import Output
 
 # Speech longer than one window is transcribed in windows that overlap by STRIDE_SECONDS
@@ -135,6 +137,7 @@ def automatic_speech_recognition(loaded: Any, audio: Any, return_timestamps: str
 
 
 # --------------------------------------------------------------- audio classification
+@batched
 @takes(AUDIO.but(label="Audio"), TOP_K_LABELS)
 def audio_classification(loaded: Any, audio: Any, top_k: int) -> list[dict]:
     """Scores for the top_k labels, as the audio-classification pipeline returns them.
@@ -149,7 +152,7 @@ def audio_classification(loaded: Any, audio: Any, top_k: int) -> list[dict]:
     if clip.seconds > MAX_CLASSIFY_SECONDS:
         notify(f"The audio is {clip.seconds:.0f} s long; only the first {MAX_CLASSIFY_SECONDS:.0f} s were classified.")
         samples = samples[: int(MAX_CLASSIFY_SECONDS * rate)]
-    result = loaded.pipeline({"raw": samples, "sampling_rate": rate}, top_k=top_k)
+    result = run_pipeline(loaded, {"raw": samples, "sampling_rate": rate}, top_k=top_k)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
 
 

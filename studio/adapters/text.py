@@ -9,12 +9,15 @@ from typing import Any
 
 from studio.adapters import common
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
+from studio.batching import batched, run_batched
 from studio.errors import UserError, notify, require_lines
 from studio.params import TEXT, TOP_K_LABELS, Param, takes
+from studio.pipeline_batches import run_pipeline
 
 MAX_SENTENCES = 256
 
 
+@batched
 @takes(TEXT, TOP_K_LABELS.but(default=2))
 def text_classification(loaded: Any, text: str, top_k: int) -> list[dict]:
     """Scores for the top_k labels, as transformers' text-classification pipeline returns them.
@@ -25,7 +28,7 @@ def text_classification(loaded: Any, text: str, top_k: int) -> list[dict]:
     """
     text = limit_text(text)
     notify_if_truncated(loaded, text)
-    result = loaded.pipeline(text, top_k=top_k, truncation=True)
+    result = run_pipeline(loaded, text, top_k=top_k, truncation=True)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
 
 
@@ -34,7 +37,12 @@ def embed(loaded: Any, sentences: list[str]) -> Any:
     import torch
 
     batch = loaded.tokenizer(
-        sentences, padding=True, truncation=True, max_length=max_tokens(loaded), return_tensors="pt"
+        sentences,
+        padding=True,
+        padding_side="right",  # positions as unpadded, so a sentence's vector is the same in any batch
+        truncation=True,
+        max_length=max_tokens(loaded),
+        return_tensors="pt",
     ).to(loaded.model.device)
     with torch.inference_mode():
         hidden = loaded.model(**batch).last_hidden_state
@@ -46,6 +54,7 @@ def embed(loaded: Any, sentences: list[str]) -> Any:
     return torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
 
 
+@batched
 @takes(
     Param(
         "source",
@@ -71,12 +80,14 @@ def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
         source: The sentence the others are compared with.
         sentences: The sentences to rank, one per line (at most 256 are compared).
     """
+    import torch
+
     source = limit_text(source, "a source sentence")
     lines = require_lines(sentences, "sentences to compare with the source")
     if len(lines) > MAX_SENTENCES:
         notify(f"Only the first {MAX_SENTENCES} of {len(lines)} sentences were compared.")
         lines = lines[:MAX_SENTENCES]
-    vectors = embed(loaded, [source, *lines])
+    vectors = torch.stack(run_batched(loaded, "embed", lambda batch: list(embed(loaded, batch)), [source, *lines]))
     scores = (vectors[1:] @ vectors[0]).tolist()
     ranked = sorted(zip(lines, scores), key=lambda pair: -pair[1])
     return [{"sentence": sentence, "score": float(score)} for sentence, score in ranked]
@@ -88,6 +99,7 @@ AGGREGATION_STRATEGIES = ("none", "simple", "first", "average", "max")
 TOKEN_STRIDE = 32
 
 
+@batched
 @takes(
     TEXT.but(
         help="The text to find entities in.",
@@ -122,7 +134,7 @@ def token_classification(loaded: Any, text: str, aggregation_strategy: str) -> l
     else:
         kwargs["stride"] = TOKEN_STRIDE  # long texts are tagged window by window, not cut
     key = "entity" if strategy == "none" else "entity_group"
-    entities = loaded.pipeline(text, **kwargs)
+    entities = run_pipeline(loaded, text, **kwargs)
     return [
         {
             key: str(item[key]),
@@ -147,6 +159,7 @@ def with_model_mask(text: str, mask_token: str) -> str:
     return text
 
 
+@batched
 @takes(
     TEXT.but(
         help="A sentence with the model's mask token where the missing word goes.",
@@ -181,7 +194,7 @@ def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict]:
         raise UserError(f"The mask token lies beyond the {limit:,} tokens the model reads; shorten the text before it.")
     if len(ids) > limit:
         notify(f"The text has {len(ids):,} tokens; the model reads only the first {limit:,}.")
-    result = loaded.pipeline(written, top_k=top_k, tokenizer_kwargs={"truncation": True, "max_length": limit})
+    result = run_pipeline(loaded, written, top_k=top_k, tokenizer_kwargs={"truncation": True, "max_length": limit})
     return [
         {
             "token_str": str(item["token_str"]),
@@ -204,6 +217,7 @@ def parse_labels(candidate_labels: str | None) -> list[str]:
     return common.parse_labels(candidate_labels, "sport, politics, science")
 
 
+@batched
 @takes(
     TEXT.but(help="The text to classify.", placeholder="Type the text to classify…"),
     Param(
@@ -242,7 +256,7 @@ def zero_shot_classification(
             "spare for it; shorten hypothesis_template or candidate_labels."
         )
     notify_if_truncated(loaded, text)
-    result = loaded.pipeline(text, candidate_labels=labels, hypothesis_template=template, multi_label=multi_label)
+    result = run_pipeline(loaded, text, candidate_labels=labels, hypothesis_template=template, multi_label=multi_label)
     return {
         "sequence": str(result["sequence"]),
         "labels": [str(label) for label in result["labels"]],

@@ -17,8 +17,10 @@ import numpy as np
 
 from studio import media
 from studio.adapters import common
+from studio.batching import batched
 from studio.errors import UserError, notify
 from studio.params import IMAGE, TOP_K_LABELS, Param, takes
+from studio.pipeline_batches import run_pipeline
 from studio.results import Output
 
 SUBTASKS = ("auto", "panoptic", "instance", "semantic")
@@ -70,6 +72,7 @@ def original_and_model_image(image: Any) -> tuple[Any, media.ImageInput]:
 
 
 # --------------------------------------------------------------------- image classification
+@batched
 @takes(PHOTO, TOP_K_LABELS)
 def image_classification(loaded: Any, image: str, top_k: int) -> list[dict]:
     """The top_k labels and scores, as the image-classification pipeline returns them.
@@ -78,8 +81,7 @@ def image_classification(loaded: Any, image: str, top_k: int) -> list[dict]:
         image: The picture to classify (a path or URL).
         top_k: How many labels to return, best first.
     """
-    picture = model_image(image)
-    result = loaded.pipeline(picture.image, top_k=top_k)
+    result = run_pipeline(loaded, model_image(image).image, top_k=top_k)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
 
 
@@ -274,6 +276,7 @@ def fit_label(tokenizer: Any, template: str, label: str, limit: int) -> str:
     return label
 
 
+@batched
 @takes(PHOTO, CANDIDATE_LABELS, HYPOTHESIS_TEMPLATE)
 def zero_shot_image_classification(
     loaded: Any, image: str, candidate_labels: str, hypothesis_template: str
@@ -293,5 +296,5 @@ def zero_shot_image_classification(
         notify(f"The model reads at most {limit} tokens per label; longer candidate_labels were cut to fit.")
     picture = model_image(image)
     # (the pipeline drops tokenizer_kwargs, so the labels are cut here rather than truncated there)
-    result = loaded.pipeline(picture.image, candidate_labels=fitted, hypothesis_template=template)
+    result = run_pipeline(loaded, picture.image, candidate_labels=fitted, hypothesis_template=template)
     return [{"label": str(item["label"]), "score": float(item["score"])} for item in result]
