@@ -126,6 +126,21 @@ class GenerationParams:
         """Whether text can stream token by token (one sequence, no beams)."""
         return self.strategy != "beam" and self.num_return_sequences == 1
 
+    def figures(self, tokens: int, started: float, first: float | None, now: float, done: bool, stopped: bool) -> dict:
+        """A run's live figures: new tokens so far, tokens/s, time to first token, elapsed seconds."""
+        elapsed = max(now - started, 1e-9)
+        return {
+            "strategy": self.strategy,
+            "tokens": tokens,
+            "tokens_per_second": round(tokens / elapsed, 2) if tokens else 0.0,
+            "time_to_first_token": round(first - started, 3) if first else None,
+            "seconds": round(elapsed, 3),
+            "seed": self.seed,
+            "done": done,
+            "stopped": stopped,
+            "max_new_tokens": self.max_new_tokens,
+        }
+
 
 # The fields are the spec's generation parameters, in the same order, with its defaults.
 if [field.name for field in dataclasses.fields(GenerationParams)] != GENERATION_SPEC.names:
@@ -135,6 +150,30 @@ if [field.name for field in dataclasses.fields(GenerationParams)] != GENERATION_
 def stop_strings(stop: str) -> tuple[str, ...]:
     """The stop texts: one per line of `stop`, as typed (spaces kept), empty lines left out."""
     return tuple(line.removesuffix("\r") for line in (stop or "").split("\n") if line.removesuffix("\r"))
+
+
+def request_processors(params: GenerationParams, recorder: Any = None) -> tuple[dict[str, Any], list[Any]]:
+    """generate()'s arguments for this request and its own logits processors, in the order
+    generate() runs them: the seeded sampling (private_sampling) and, just before its draw, the
+    token recorder (studio/token_probabilities.py) that reads the processed scores."""
+    kwargs = params.generate_kwargs()
+    processors = private_sampling(kwargs, params.seed) if kwargs.get("do_sample") else []
+    if recorder is not None:
+        processors.insert(len(processors) - 1 if processors else 0, recorder)
+    return kwargs, processors
+
+
+def penalties(params: GenerationParams) -> list[Any]:
+    """The processors generate() itself puts first for repetition_penalty and no_repeat_ngram_size
+    (continuous batching runs them per request: studio/continuous.py)."""
+    from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
+
+    processors: list[Any] = []
+    if params.repetition_penalty != 1.0:
+        processors.append(RepetitionPenaltyLogitsProcessor(float(params.repetition_penalty)))
+    if params.no_repeat_ngram_size > 0:
+        processors.append(NoRepeatNGramLogitsProcessor(params.no_repeat_ngram_size))
+    return processors
 
 
 def private_sampling(kwargs: dict[str, Any], seed: int) -> list[Any]:

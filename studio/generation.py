@@ -1,22 +1,20 @@
-"""Generation in a worker thread: a streaming run that a per-request event stops, and live
-figures (tokens, tokens/s, time to first token).
+"""Generation, streamed: live figures (tokens, tokens/s, time to first token) and Stop.
 
     params = GenerationParams.checked(strategy="sample", temperature=0.7, seed=1)
     for update in stream_generation(model, tokenizer, batch, params):
         print(update.raw, update.visual)     # partial texts and figures, then the final ones
 
-`model.generate` runs in a worker thread. Greedy and sampling with one sequence stream
-through `TextIteratorStreamer`; beam search cannot stream in transformers 5 (a streamer
-with num_beams > 1 raises), so it reports progress and then the beams. Closing the
-generator (Stop, a closed browser tab) sets the request's event; a StoppingCriteria checks
-it every step, and a forward pre-hook on every layer checks it inside a step, so a long
-prefill ends too (within one layer). The parameters themselves are in studio/decoding.py.
-With `token_probabilities`, a TokenRecorder (studio/token_probabilities.py) records each
-step's probabilities, and the final update carries them.
-
-No request holds the machine: each model has its own lock (two models generate at once),
-a wait for it ends on Stop, and sampling draws from the request's own `torch.Generator`,
-never torch's process-wide one, so a seed gives the same text whatever else runs.
+Greedy and sampling with one sequence go through the model's continuous batching
+(studio/continuous.py), shared with the other requests on the model. The rest (beam search,
+several samples, stop strings, image chat, ...) runs `model.generate` in a worker thread, one
+at a time per model (a wait for it ends on Stop); the figures name the engine and why
+(`engine`, `engine_reason`). Greedy and sampling stream through `TextIteratorStreamer`; beam
+search cannot stream in transformers 5, so it reports progress and then the beams. Closing
+the generator (Stop, a closed browser tab) cancels the request, or sets generate()'s event: a
+StoppingCriteria checks it every step and a pre-hook on every layer inside one, so a long
+prefill ends too. Sampling draws from the request's own seeded `torch.Generator` on both
+engines: a seed gives the same text whatever else runs. With `token_probabilities`, a
+TokenRecorder (studio/token_probabilities.py) records each step; the final update has them.
 """
 
 from __future__ import annotations
@@ -29,9 +27,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.decoding import GenerationParams, private_sampling
+from studio import continuous
+from studio.continuous import CONTINUOUS, GENERATE, THREAD_NAME, Unavailable
+from studio.continuous_hooks import drain
+from studio.decoding import GenerationParams, request_processors
 from studio.results import Output
-from studio.sharing import GenerationStopped, model_lock, running_request, watch_layers
+from studio.sharing import GenerationStopped, model_lock, running_request, stop_criteria_class, watch_layers
 from studio.token_probabilities import TokenRecorder, eos_ids
 
 __all__ = [
@@ -48,30 +49,6 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # seconds between progress updates while beam search runs or no token comes
 STREAM_EVERY = 0.05  # at most ~20 updates a second: a browser redraws no faster, and each costs a message
-THREAD_NAME = "studio-generate"
-
-
-def _stop_criteria_class() -> type:
-    from transformers import StoppingCriteria
-
-    class StopOnEvent(StoppingCriteria):
-        """Ends generate() when the request's event is set; records when tokens arrive."""
-
-        def __init__(self, event: threading.Event, prompt_length: int) -> None:
-            self.event = event
-            self.prompt_length = prompt_length
-            self.steps = 0
-            self.first_token_at: float | None = None
-
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            import torch
-
-            if self.first_token_at is None:
-                self.first_token_at = time.perf_counter()
-            self.steps = int(input_ids.shape[-1]) - self.prompt_length
-            return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
-
-    return StopOnEvent
 
 
 @dataclass
@@ -91,10 +68,11 @@ class GenerationRun:
     waiting: bool = True  # for the model's lock (another request is generating with it)
     record: bool = False  # token probabilities (studio/token_probabilities.py)
     beam_indices: Any = None
+    engine_reason: str | None = None  # why continuous batching did not run it (studio/continuous.py)
 
     def __post_init__(self) -> None:
         self.prompt_length = int(self.batch["input_ids"].shape[-1])
-        self.watch = _stop_criteria_class()(self.stop_event, self.prompt_length)
+        self.watch = stop_criteria_class()(self.stop_event, self.prompt_length)
         if self.params.streams:
             from transformers import TextIteratorStreamer
 
@@ -126,10 +104,7 @@ class GenerationRun:
                 if self.stop_event.is_set():
                     return
                 watch_layers(self.model)
-                kwargs = self.params.generate_kwargs()
-                processors = private_sampling(kwargs, self.params.seed) if kwargs.get("do_sample") else []
-                if self.recorder is not None:  # last, but before the seeded draw: the processed scores
-                    processors.insert(len(processors) - 1 if processors else 0, self.recorder)
+                kwargs, processors = request_processors(self.params, self.recorder)
                 if processors:
                     kwargs["logits_processor"] = LogitsProcessorList(processors)
                 if "stop_strings" in kwargs:
@@ -178,19 +153,10 @@ class GenerationRun:
         tokens = self.watch.steps
         if final and self.output is not None:
             tokens = int(self.output.shape[-1]) - self.prompt_length
-        elapsed = max(now - self.started_at, 1e-9)
-        first = self.watch.first_token_at
-        return {
-            "strategy": self.params.strategy,
-            "tokens": tokens,
-            "tokens_per_second": round(tokens / elapsed, 2) if tokens else 0.0,
-            "time_to_first_token": round(first - self.started_at, 3) if first else None,
-            "seconds": round(elapsed, 3),
-            "seed": self.params.seed,
-            "done": final,
-            "stopped": self.stop_event.is_set(),
-            "max_new_tokens": self.params.max_new_tokens,
-        }
+        figures = self.params.figures(
+            tokens, self.started_at, self.watch.first_token_at, now, final, self.stop_event.is_set()
+        )
+        return {**figures, "engine": GENERATE, "engine_reason": self.engine_reason}
 
 
 def stream_generation(
@@ -210,7 +176,14 @@ def stream_generation(
     Closing this generator sets the stop event, so generate() ends within one step.
     """
     shape = shape or (lambda texts: texts)
-    run = GenerationRun(model, tokenizer, batch, params, record=token_probabilities)
+    reason = continuous.unsupported(model, batch, params)
+    if reason is None:
+        try:
+            yield from stream_continuous(model, tokenizer, batch, params, shape, token_probabilities)
+            return
+        except Unavailable as exc:  # only before its first update: nothing was shown yet
+            reason = str(exc)
+    run = GenerationRun(model, tokenizer, batch, params, record=token_probabilities, engine_reason=reason)
     run.start()
     try:
         if run.streamer is not None:
@@ -248,6 +221,59 @@ def stream_generation(
                 log.warning("generate() did not stop within 1 s of the stop event")
 
 
+def stream_continuous(
+    model: Any, tokenizer: Any, batch: dict[str, Any], params: GenerationParams, shape: Callable[..., Any], record: bool
+) -> Iterator[Output]:
+    """stream_generation through the model's continuous batching (studio/continuous.py): the same
+    updates; Unavailable when it cannot take the request or fails before its first update."""
+    import torch
+    from transformers import TextIteratorStreamer
+
+    recorder = TokenRecorder(1, len(eos_ids(model))) if record else None
+    prompt_length = int(batch["input_ids"].shape[-1])
+    started, first, tokens, shown = time.perf_counter(), None, [], 0
+    streamer = TextIteratorStreamer(tokenizer, skip_special_tokens=True, timeout=0)  # the same pieces as generate()'s
+    request = continuous.submit(model, batch, params, recorder)
+
+    def figures(done: bool = False, stopped: bool = False) -> dict[str, Any]:
+        figures = params.figures(len(tokens), started, first, time.perf_counter(), done, stopped)
+        return {**figures, "engine": CONTINUOUS, "engine_reason": None}
+
+    text, shown_at = "", 0.0
+    try:
+        for output in request.outputs(PROGRESS_EVERY):
+            if output is None:
+                waiting = figures()
+                if first is None:
+                    waiting["progress"] = f"reading the prompt ({prompt_length:,} tokens)"
+                yield Output(shape([text]) if text else None, visual=waiting)
+                continue
+            first = first or time.perf_counter()
+            tokens = output.generated_tokens
+            if len(tokens) > shown:
+                streamer.put(torch.tensor(tokens[shown:]))
+                shown = len(tokens)
+            if request.finished:
+                streamer.end()
+            text += "".join(drain(streamer))
+            if text and not request.finished and time.perf_counter() - shown_at >= STREAM_EVERY:
+                shown_at = time.perf_counter()
+                yield Output(shape([text]), visual=figures())
+    except Unavailable:
+        if tokens:  # text was shown: the request cannot start again with generate()
+            raise RuntimeError("Generation failed in continuous batching; run it again.") from None
+        raise
+    finally:
+        request.release()
+    texts = [tokenizer.decode(tokens, skip_special_tokens=True)]
+    if recorder is None:
+        yield Output(shape(texts), visual=figures(done=True))
+        return
+    sequences = torch.tensor([batch["input_ids"][0].tolist() + tokens])
+    items = recorder.tokens(tokenizer, sequences, prompt_length, eos_ids(model))
+    yield Output(shape(texts, items), visual=figures(done=True))
+
+
 def waiting_update(run: GenerationRun, shape: Callable[[list[str]], Any], text: str) -> Output:
     """The update while no new token comes: the text so far, and what generate() is doing."""
     figures = run.figures()
@@ -270,4 +296,5 @@ def describe(figures: dict[str, Any] | None) -> str:
     parts.append(f"{figures.get('seconds', 0):.1f} s")
     if figures.get("done"):
         parts.append("stopped" if figures.get("stopped") else "done")
-    return " · ".join(parts)
+    reason = f" ({figures['engine_reason']})" if figures.get("engine_reason") else ""
+    return " · ".join(parts + ([f"{figures['engine']}{reason}"] if figures.get("engine") else []))

@@ -21,6 +21,7 @@ from typing import Any
 
 from studio.batching import Batchers
 from studio.config import ModelEntry
+from studio.continuous import stop_engine
 from studio.errors import UserError
 from studio.loading import (
     DEVICES,
@@ -171,7 +172,7 @@ class ModelManager:
         with self._lock:
             keys = [k for k in self._cache if model_id is None or k.model_id == model_id]
             for key in keys:
-                del self._cache[key]
+                self._drop(key)
         _free_memory()
         return len(keys)
 
@@ -198,6 +199,13 @@ class ModelManager:
         if evicted:
             _free_memory()
         return loaded
+
+    def _drop(self, key: CacheKey) -> None:
+        """Forget one entry (lock held); its continuous batching loop is told to end now, not at
+        the next garbage collection (its in-flight requests are cancelled)."""
+        loaded = self._cache.pop(key)
+        if loaded.model is not None:
+            stop_engine(loaded.model, timeout=0)
 
     def _touch(self, key: CacheKey) -> LoadedModel:
         self._cache.move_to_end(key)
@@ -231,7 +239,7 @@ class ModelManager:
                 break
             oldest = candidates[0]
             log.info("Unloading %s (%s) to stay within the cache bounds", oldest.model_id, oldest.task)
-            del self._cache[oldest]
+            self._drop(oldest)
             evicted += 1
         return evicted
 

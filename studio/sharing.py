@@ -12,12 +12,13 @@ stopped request, so Stop ends even a long prefill within one layer, not after it
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["GenerationStopped", "model_lock", "running_request", "watch_layers"]
+__all__ = ["GenerationStopped", "model_lock", "running_request", "stop_criteria_class", "watch_layers"]
 
 # Locks go with their models: an unloaded model takes its lock with it.
 _model_locks: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
@@ -68,3 +69,27 @@ def watch_layers(model: Any) -> None:
                 for layer in module:
                     layer.register_forward_pre_hook(_stop_inside_forward)
         model._studio_stop_hooks = True
+
+
+def stop_criteria_class() -> type:
+    """StopOnEvent: a StoppingCriteria that ends generate() once the request's event is set."""
+    from transformers import StoppingCriteria
+
+    class StopOnEvent(StoppingCriteria):
+        """Ends generate() when the request's event is set; records when tokens arrive."""
+
+        def __init__(self, event: threading.Event, prompt_length: int) -> None:
+            self.event = event
+            self.prompt_length = prompt_length
+            self.steps = 0
+            self.first_token_at: float | None = None
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            if self.first_token_at is None:
+                self.first_token_at = time.perf_counter()
+            self.steps = int(input_ids.shape[-1]) - self.prompt_length
+            return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    return StopOnEvent
