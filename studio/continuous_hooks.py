@@ -5,20 +5,9 @@ outputs go to its own queue (`router`)."""
 from __future__ import annotations
 
 import functools
-import queue
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
-__all__ = ["drain", "router", "rows_class"]
-
-
-def drain(streamer: Any) -> Iterator[str]:
-    """The text pieces a TextIteratorStreamer(timeout=0) holds now (it waits for nothing)."""
-    while True:
-        try:
-            yield next(streamer)
-        except (queue.Empty, StopIteration):
-            return
+__all__ = ["router", "rows_class"]
 
 
 def router(requests: dict[str, Any]) -> Any:

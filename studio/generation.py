@@ -8,7 +8,7 @@ Greedy and sampling with one sequence go through the model's continuous batching
 (studio/continuous.py), shared with the other requests on the model. The rest (beam search,
 several samples, stop strings, image chat, ...) runs `model.generate` in a worker thread, one
 at a time per model (a wait for it ends on Stop); the figures name the engine and why
-(`engine`, `engine_reason`). Greedy and sampling stream through `TextIteratorStreamer`; beam
+(`engine`, `engine_reason`). Greedy and sampling stream token by token (studio/text_stream.py); beam
 search cannot stream in transformers 5, so it reports progress and then the beams. Closing
 the generator (Stop, a closed browser tab) cancels the request, or sets generate()'s event: a
 StoppingCriteria checks it every step and a pre-hook on every layer inside one, so a long
@@ -29,10 +29,10 @@ from typing import Any
 
 from studio import continuous
 from studio.continuous import CONTINUOUS, GENERATE, THREAD_NAME, Unavailable
-from studio.continuous_hooks import drain
 from studio.decoding import GenerationParams, request_processors
 from studio.results import Output
 from studio.sharing import GenerationStopped, model_lock, running_request, stop_criteria_class, watch_layers
+from studio.text_stream import drain, token_streamer
 from studio.token_probabilities import TokenRecorder, eos_ids
 
 __all__ = [
@@ -74,12 +74,8 @@ class GenerationRun:
         self.prompt_length = int(self.batch["input_ids"].shape[-1])
         self.watch = stop_criteria_class()(self.stop_event, self.prompt_length)
         if self.params.streams:
-            from transformers import TextIteratorStreamer
-
             # The timeout lets the consumer yield (and so be closed by Stop) during a long prefill.
-            self.streamer = TextIteratorStreamer(
-                self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=PROGRESS_EVERY
-            )
+            self.streamer = token_streamer(self.tokenizer, skip_special_tokens=True, timeout=PROGRESS_EVERY)
         self.recorder: TokenRecorder | None = None
         if self.record:
             beams = self.params.num_beams if self.params.strategy == "beam" else 1
@@ -227,12 +223,11 @@ def stream_continuous(
     """stream_generation through the model's continuous batching (studio/continuous.py): the same
     updates; Unavailable when it cannot take the request or fails before its first update."""
     import torch
-    from transformers import TextIteratorStreamer
 
     recorder = TokenRecorder(1, len(eos_ids(model))) if record else None
     prompt_length = int(batch["input_ids"].shape[-1])
     started, first, tokens, shown = time.perf_counter(), None, [], 0
-    streamer = TextIteratorStreamer(tokenizer, skip_special_tokens=True, timeout=0)  # the same pieces as generate()'s
+    streamer = token_streamer(tokenizer, skip_prompt=False, skip_special_tokens=True, timeout=0)  # as generate()'s
     request = continuous.submit(model, batch, params, recorder)
 
     def figures(done: bool = False, stopped: bool = False) -> dict[str, Any]:

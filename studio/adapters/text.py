@@ -54,6 +54,19 @@ def embed(loaded: Any, sentences: list[str]) -> Any:
     return torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
 
 
+EMBED_ROWS = 64  # sentences in one forward: a batch of requests is embedded in chunks of this many
+
+
+def embed_requests(loaded: Any, requests: list[list[str]]) -> list[Any]:
+    """Each request's sentence vectors, the sentences of all of them embedded together (a
+    batch counts requests, however many sentences each has)."""
+    import torch
+
+    sentences = [sentence for request in requests for sentence in request]
+    vectors = torch.cat([embed(loaded, sentences[at : at + EMBED_ROWS]) for at in range(0, len(sentences), EMBED_ROWS)])
+    return list(torch.split(vectors, [len(request) for request in requests]))
+
+
 @batched
 @takes(
     Param(
@@ -80,14 +93,12 @@ def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
         source: The sentence the others are compared with.
         sentences: The sentences to rank, one per line (at most 256 are compared).
     """
-    import torch
-
     source = limit_text(source, "a source sentence")
     lines = require_lines(sentences, "sentences to compare with the source")
     if len(lines) > MAX_SENTENCES:
         notify(f"Only the first {MAX_SENTENCES} of {len(lines)} sentences were compared.")
         lines = lines[:MAX_SENTENCES]
-    vectors = torch.stack(run_batched(loaded, "embed", lambda batch: list(embed(loaded, batch)), [source, *lines]))
+    (vectors,) = run_batched(loaded, "embed", lambda requests: embed_requests(loaded, requests), [[source, *lines]])
     scores = (vectors[1:] @ vectors[0]).tolist()
     ranked = sorted(zip(lines, scores), key=lambda pair: -pair[1])
     return [{"sentence": sentence, "score": float(score)} for sentence, score in ranked]
