@@ -1,14 +1,15 @@
 """Dynamic batching for encoder tasks: concurrent requests on one model and the same settings
-run as ONE forward pass (docs/ARCHITECTURE.md, "Dynamic batching").
+run as ONE forward pass (docs/ARCHITECTURE.md, "Serving many people").
 
 Each request does its own work in its own thread: input checks, notices, reading the image
 or audio, the pipeline's preprocess (tokenizing) and postprocess. Only the forward is
 shared. A `Batcher` has no thread of its own: the first request to find no batch running
 becomes the leader; it waits until the oldest waiting item is `window` seconds old, or
-`max_size` items wait, or no other request for the model is on its way (`Arrivals`: so a
-lone request does not wait at all), runs them as one batch in its own thread, hands each caller its
-result and lets the next waiting caller lead the next batch. Forwards on one model run one
-batch at a time (`Batchers.lock`), so what arrives meanwhile goes as the next batch.
+`max_size` items wait, or nothing came for QUIET (2 ms) and no other request for the model
+is on its way (`Arrivals`), so a lone request waits 2 ms, not the window. It runs them as
+one batch in its own thread, hands each caller its result and lets the next waiting caller
+lead the next batch. Forwards on one model run one batch at a time (`Batchers.lock`), so
+what arrives meanwhile goes as the next batch.
 
 The batchers of a model live on its LoadedModel (`loaded.batchers`), keyed by the
 request's settings (top_k, labels, template...): unloading the model drops them.
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+# With Arrivals, a batch leaves once nothing came for this long and nobody is on the way:
+# what a lone request pays, where Gradio hands concurrent events over about 1 ms apart.
+QUIET = 0.002
 Adapter = TypeVar("Adapter", bound=Callable[..., Any])
 
 
@@ -119,18 +123,22 @@ class Batcher:
             self.lock.release()
 
     def _collect(self) -> list[_Item]:
-        """Wait (condition held) until the oldest item is window old, a batch is full or no other
-        request is on its way to this model; take the batch."""
+        """Wait (condition held) until the batch is full, or the oldest item is window old, or
+        (with Arrivals) nothing came for QUIET seconds and no other request is on its way;
+        take the batch. A lone request waits QUIET, not the window."""
         while True:
             group = self._pending[0].group
             same = [item for item in self._pending if item.group == group]
-            left = self._pending[0].arrived + self.window - time.monotonic()
-            alone = self.arrivals is not None and not self.arrivals.coming()
-            if len(same) >= self.max_size or left <= 0 or alone:
+            now = time.monotonic()
+            left = self._pending[0].arrived + self.window - now
+            quiet = min(self.arrivals.quiet, self.window) if self.arrivals is not None else self.window
+            quiet_left = max(item.arrived for item in self._pending) + quiet - now
+            settled = self.arrivals is not None and quiet_left <= 0 and not self.arrivals.coming()
+            if len(same) >= self.max_size or left <= 0 or settled:
                 batch = same[: self.max_size]
                 self._pending = [item for item in self._pending if item not in batch]  # (by identity)
                 return batch
-            self._cond.wait(left)
+            self._cond.wait(left if self.arrivals is None or self.arrivals.coming() else min(left, quiet_left))
 
     def _process(self, batch: list[_Item]) -> None:
         try:
@@ -166,7 +174,8 @@ class Arrivals:
     input, not yet submitted). A leader waits the window only while one is: a lone request
     runs at once, and the first of several does not leave without the others."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: float = QUIET) -> None:
+        self.quiet = quiet  # seconds without a new item after which a batch leaves (nobody on the way)
         self._count = 0
         self._guard = threading.Lock()
         self._local = threading.local()
