@@ -130,6 +130,22 @@ def is_cached(entry: ModelEntry) -> bool:
     return isinstance(found, str)
 
 
+def not_downloaded(entry: ModelEntry) -> UserError:
+    """The sentence for a Hub model that is not on this machine while the Hub is out of reach."""
+    from studio.hub import offline_by_choice
+
+    if offline_by_choice():
+        why, how = "HF_HUB_OFFLINE is set", "restart it without HF_HUB_OFFLINE and press Download beside the model list"
+    else:
+        why, how = (
+            "the Hugging Face Hub cannot be reached",
+            "connect to the network and press Download beside the model list",
+        )
+    return UserError(
+        f"Model {entry.id} is not downloaded and the app is offline ({why}); {how}, or pick a model marked offline."
+    )
+
+
 def explain_load_error(entry: ModelEntry, exc: BaseException) -> UserError | None:
     """A one-sentence UserError for the load failures a person can do something about."""
     name = entry.display_name
@@ -156,10 +172,7 @@ def explain_load_error(entry: ModelEntry, exc: BaseException) -> UserError | Non
         return UserError(f"Revision {entry.revision} of {entry.public_id} was not found; check the sha in models.yaml.")
     offline_markers = ("offline", "couldn't connect", "cannot find the requested files", "LocalEntryNotFound")
     if entry.source == "hub" and any(marker.lower() in text.lower() for marker in offline_markers):
-        return UserError(
-            f"Model {entry.id} is not downloaded and the Hub cannot be reached; download it once "
-            f"with network (hf download {entry.id}) or pick a model marked offline."
-        )
+        return not_downloaded(entry)
     if "bitsandbytes" in text.lower() or "quantiz" in text.lower():
         return UserError(
             f"{name} cannot be loaded with 8-bit or 4-bit quantization on this device; set quantization to none."
@@ -209,15 +222,12 @@ def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> Loaded
         from studio.remote import REMOTE_DEVICE, connect
 
         return LoadedModel(entry, task.id, settings, REMOTE_DEVICE, connect(entry))
+    if entry.source == "hub" and hub_is_offline() and not is_cached(entry):
+        raise not_downloaded(entry)  # before torch and transformers are imported: answers at once
     import transformers
 
     device = resolve_device(settings.device)
     source = resolve_source(entry)
-    if entry.source == "hub" and hub_is_offline() and not is_cached(entry):
-        raise UserError(
-            f"Model {entry.id} is not downloaded and the app is offline; download it once with network "
-            f"(hf download {entry.id}) or pick a model marked offline."
-        )
     kwargs = _load_kwargs(entry, settings, device)
     quantized = "quantization_config" in kwargs
     if task.pipeline_task:
