@@ -291,5 +291,7 @@ def describe(figures: dict[str, Any] | None) -> str:
     parts.append(f"{figures.get('seconds', 0):.1f} s")
     if figures.get("done"):
         parts.append("stopped" if figures.get("stopped") else "done")
+    if figures.get("load_seconds"):  # this request waited for the model's load: shown apart, not in the times above
+        parts.append(f"model loaded first in {figures['load_seconds']:.1f} s")
     reason = f" ({figures['engine_reason']})" if figures.get("engine_reason") else ""
     return " · ".join(parts + ([f"{figures['engine']}{reason}"] if figures.get("engine") else []))

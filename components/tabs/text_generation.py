@@ -11,13 +11,16 @@ import gradio as gr
 
 from components.context import SETTING_NAMES, TabContext, TaskUI, on_zero_gpu, visitor_request_parameter
 from components.limits import VISITORS
+from components.stopping import on_start, wire_stop
 from studio.params import MODEL_SETTINGS
 from studio.studio import describe
 
 OFF = "off"
 COMPARE_COLUMNS = 3
 EXAMPLES = [
-    {"prompt": "The capital of Japan is", "strategy": "greedy"},
+    # Greedy with a mild repetition penalty: plain greedy loops on small base models (Gemma 270M:
+    # "The capital of the world is New York." again and again); 1.2 keeps it deterministic and on topic.
+    {"prompt": "The capital of Japan is", "strategy": "greedy", "repetition_penalty": 1.2},
     {"prompt": "Once upon a time, in a small village by the sea,", "strategy": "sample"},
     {"prompt": "The three most important inventions in history are", "strategy": "beam"},
 ]
@@ -87,13 +90,13 @@ def build(ctx: TabContext) -> None:
                     columns.append((choice, shown, live))
         compare_button = gr.Button("Compare", variant="primary")
     shared = [ui.widgets[name] for name in compare_shared_names(ui)]
-    compared = compare_button.click(
-        on_zero_gpu(compare_handler(ui)),
+    compared = on_start(stop, [compare_button.click])(
+        fn=on_zero_gpu(compare_handler(ui)),
         inputs=[ui.model, ui.widgets["prompt"], *[c[0] for c in columns], *shared, *ui.settings],
         outputs=[item for column in columns for item in column[1:]],
         api_name="compare_strategies",
     )
-    stop.click(None, cancels=[compared], api_visibility="undocumented", queue=False)
+    wire_stop(stop, [compared])  # Stop ends a comparison too
 
 
 def strategy_choices(ui: TaskUI) -> list[tuple[str, str]]:
