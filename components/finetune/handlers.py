@@ -18,6 +18,7 @@ import pandas as pd
 
 from components.errors import shown_as_gr_error
 from components.finetune.views import (
+    PLOT_SERIES,
     empty_counts,
     loss_frame,
     progress_html,
@@ -28,6 +29,7 @@ from components.finetune.views import (
 from studio.params import Spec
 from studio.studio import UserError
 
+PLOTTED = tuple(PLOT_SERIES)  # the metrics keys drawn
 ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
 
 # Empty texts from the page mean "not given" (the config stores None).
@@ -113,8 +115,12 @@ def command_preview(jobs: Any, *values: Any) -> str:
         return jobs.preview(**arguments(jobs, values)[0])
 
 
+VIEW_OUTPUTS = 6  # what views() returns: FinetuneView.stream_outputs
+
+
 def views(jobs: Any, status: dict[str, Any]) -> tuple[Any, ...]:
-    """One status, drawn: the stream's outputs."""
+    """One status, drawn: the stream's outputs. Plain values, as the API gives them: the page
+    shows each box once it has content (shown_boxes)."""
     return (
         status_markdown(status),
         progress_html(status),
@@ -123,6 +129,28 @@ def views(jobs: Any, status: dict[str, Any]) -> tuple[Any, ...]:
         queue_markdown(jobs.queue()),
         status,
     )
+
+
+def shown_boxes(status: dict[str, Any] | None) -> tuple[Any, ...]:
+    """The run's boxes (run id, progress, loss plot, log) shown once they have content (the page's
+    own event on each status; the API's values stay plain)."""
+    status = status or {}
+    has_metrics = any(isinstance(r.get(key), int | float) for r in status.get("metrics") or [] for key in PLOTTED)
+    return (
+        gr.Textbox(visible=bool(status.get("run_id"))),
+        gr.HTML(visible=bool(status.get("run_id"))),
+        gr.LinePlot(visible=has_metrics),
+        gr.Textbox(visible=bool(status.get("log_tail"))),
+    )
+
+
+def shown_if(component: type[gr.components.Component]) -> Any:
+    """A handler: the component shown while the value it gets is not empty."""
+
+    def shown(value: Any) -> gr.components.Component:
+        return component(visible=value is not None and len(value) > 0)
+
+    return shown
 
 
 def train_status(jobs: Any, run_id: str) -> Iterator[tuple[Any, ...]]:
@@ -176,15 +204,17 @@ def train_resume(
 
 
 def attach(jobs: Any) -> Iterator[tuple[Any, ...]]:
-    """On page load: re-attach to the running (or first queued) run (not when every stream is taken)."""
+    """On page load: re-attach to the running (or first queued) run (not when every stream is taken).
+    Without one, the page stays as built (a generator that yields nothing would blank every output)."""
     active = jobs.active_run()
-    if active is None:
-        return
-    try:
-        for status in jobs.status_stream(active):
-            yield (active, *views(jobs, status))
-    except UserError:
-        return
+    if active is not None:
+        try:
+            for status in jobs.status_stream(active):
+                yield (active, *views(jobs, status))
+            return
+        except UserError:
+            pass
+    yield (gr.skip(),) * (1 + VIEW_OUTPUTS)
 
 
 def sign_in(
@@ -216,19 +246,21 @@ def describe(jobs: Any, path: str | None, sample: str, task: str) -> tuple[Any, 
     with shown_as_gr_error("Reading the data"):
         described = jobs.describe_data(path, sample, task)
     if described is None:
-        return gr.Dropdown(choices=[], value=""), gr.Dropdown(choices=[], value=""), empty_counts(), task
+        columns = gr.Dropdown(choices=[], value=""), gr.Dropdown(choices=[], value="")
+        return *columns, gr.Dataframe(empty_counts(), visible=False), task
     new_task, summary = described
     frame = pd.DataFrame(list(summary.label_counts.items()), columns=["label", "count"])
     return (
         gr.Dropdown(choices=summary.columns, value=summary.text_column or ""),
         gr.Dropdown(choices=summary.columns, value=summary.label_column or ""),
-        frame,
+        gr.Dataframe(frame, visible=not frame.empty),
         new_task,
     )
 
 
-def recount(jobs: Any, path: str | None, sample: str, task: str, label: str) -> pd.DataFrame:
+def recount(jobs: Any, path: str | None, sample: str, task: str, label: str) -> gr.Dataframe:
     """Label counts for the label column the user picked."""
     with shown_as_gr_error("Reading the data"):
         found = jobs.label_counts(path, sample, task, label)
-    return pd.DataFrame(list(found.items()), columns=["label", "count"]) if found else empty_counts()
+    frame = pd.DataFrame(list(found.items()), columns=["label", "count"]) if found else empty_counts()
+    return gr.Dataframe(frame, visible=bool(found))

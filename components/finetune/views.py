@@ -7,6 +7,7 @@ list, the upload, the column pickers, the token) and are built here with the spe
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gradio as gr
@@ -23,13 +24,31 @@ HYPERPARAMETER_ROWS = (
     ("seed", "max_length", "num_processes"),
     ("precision", "eval_each_epoch", "save_each_epoch", "load_best_model_at_end"),
 )
+# Gradio's own autoscroll follows a textbox once only: the log is kept at its end here, on
+# every update, unless the reader has scrolled up (they follow again at the bottom).
+FOLLOW_LOG_JS = """() => requestAnimationFrame(() => {
+  const box = document.querySelector('.log-tail textarea');
+  if (!box) return;
+  const end = () => { box.scrollTop = box.scrollHeight; box.dataset.height = box.scrollHeight; };
+  if (!box.dataset.watched) {  // shown again (its tab reopened): back to the end if following
+    box.dataset.watched = '1';
+    new ResizeObserver(() => { if (box.clientHeight && box.dataset.follow !== '0') end(); }).observe(box);
+  }
+  if (!box.clientHeight) return;
+  const last = Number(box.dataset.height || 0);  // the height the reader last saw
+  box.dataset.follow = !last || box.scrollTop + box.clientHeight >= last - 24 ? '1' : '0';
+  if (box.dataset.follow === '1') end(); else box.dataset.height = box.scrollHeight;
+})"""
 RUN_COLUMNS = ["run", "status", "task", "base model", "data", "accuracy", "f1", "resumable"]
 
 
 # ------------------------------------------------------------------------------- drawing
 def loss_frame(metrics: list[dict[str, Any]]) -> pd.DataFrame | None:
-    """Train and eval loss by step, long format for gr.LinePlot; None while there is none yet
-    (Gradio 6 never draws a coloured LinePlot whose value was once an empty frame)."""
+    """Train and eval loss by step, long format for gr.LinePlot; None while there is none yet.
+
+    Gradio 6 fixes a LinePlot's colours (its series) at its first drawing and only swaps the
+    data after that, so a series missing then is never drawn: eval loss, which comes an epoch
+    later. So every frame names each series, one still without points as a blank (NaN) row."""
     rows = [
         {"step": record["step"], "value": float(record[key]), "series": series}
         for record in metrics
@@ -38,6 +57,8 @@ def loss_frame(metrics: list[dict[str, Any]]) -> pd.DataFrame | None:
     ]
     if not rows:
         return None
+    drawn = {row["series"] for row in rows}
+    rows += [{"step": rows[0]["step"], "value": math.nan, "series": s} for s in PLOT_SERIES.values() if s not in drawn]
     # explicit dtypes: an object column makes the plot treat the axis as categories
     return pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": "int64", "value": "float64"})
 
@@ -138,7 +159,9 @@ def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
     with gr.Row():
         for name in ("text_column", "label_column"):
             inputs[name] = gr.Dropdown([], value="", label=spec[name].title, allow_custom_value=True)
-    view.counts = gr.Dataframe(empty_counts(), label="Labels found", interactive=False, max_height=220)
+    view.counts = gr.Dataframe(
+        empty_counts(), label="Labels found", interactive=False, max_height=220, visible=False
+    )  # shown with the chosen data's labels
 
 
 def _settings(view: FinetuneView, spec: Spec) -> None:
@@ -156,15 +179,16 @@ def _settings(view: FinetuneView, spec: Spec) -> None:
 
 
 def _run_panel(view: FinetuneView, jobs: Any) -> None:
-    view.run_id = gr.Textbox(label="Run", interactive=False, elem_classes=["run-id"])
+    # The run's boxes are hidden until they have something to show (handlers.views).
+    view.run_id = gr.Textbox(label="Run", interactive=False, elem_classes=["run-id"], visible=False)
     view.status_md = gr.Markdown("No run yet.", elem_classes=["train-status"])
     idle = {"step": 0, "max_steps": 0, "epoch": 0.0, "status": "", "eta_seconds": None}
-    view.progress = gr.HTML(progress_html(idle))
+    view.progress = gr.HTML(progress_html(idle), visible=False)
     view.plot = gr.LinePlot(
-        None, x="step", y="value", color="series", title="Loss", elem_classes=["loss-plot"], height=260
+        None, x="step", y="value", color="series", title="Loss", elem_classes=["loss-plot"], height=260, visible=False
     )
     view.log_tail = gr.Textbox(
-        label="Log (last lines)", lines=10, max_lines=10, autoscroll=True, elem_classes=["log-tail"]
+        label="Log (last lines)", lines=10, max_lines=10, autoscroll=True, elem_classes=["log-tail"], visible=False
     )
     view.queue_md = gr.Markdown(queue_markdown(jobs.queue()), elem_classes=["train-queue"])
     with gr.Accordion("Raw status", open=False):
@@ -177,7 +201,9 @@ def _past_runs(view: FinetuneView, jobs: Any, admin: bool) -> None:
     gr.Markdown("### Past runs")
     runs = jobs.runs()
     with gr.Row():
-        view.runs_table = gr.Dataframe(runs_frame(runs), interactive=False, elem_classes=["runs-table"], max_height=300)
+        view.runs_table = gr.Dataframe(
+            runs_frame(runs), interactive=False, elem_classes=["runs-table"], max_height=300, visible=bool(runs)
+        )
     with gr.Row():
         view.refresh = gr.Button("Refresh runs")
         view.resume_id = gr.Dropdown(
@@ -222,8 +248,8 @@ def layout(jobs: Any) -> FinetuneView:
                 view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"], interactive=admin)
                 view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"], interactive=admin)
                 view.show = gr.Button("Show command")
-            view.command = gr.Code(
-                label="The run as a command and config.json", language="shell", visible=True, value=""
+            view.command = gr.Code(  # shown by Show command
+                label="The run as a command and config.json", language="shell", visible=False, value=""
             )
         with gr.Column(scale=3):
             _run_panel(view, jobs)

@@ -23,6 +23,7 @@ from pydantic import Field
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.training.config import TrainingConfig
+from studio.training.loadreport import readable
 
 LOG_TAIL_LINES = 80
 MODEL_PREFIX = "runs/"  # a fine-tuned model's id is runs/<run_id>: its folder stays on the server
@@ -63,7 +64,7 @@ def append_line(path: Path, record: dict[str, Any]) -> None:
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES, max_bytes: int = 16_384) -> str:
-    """The last lines of a (possibly large) log file."""
+    """The last lines of a (possibly large) log file, readable (no escape codes, no redrawn bars)."""
     try:
         with open(path, "rb") as file:
             file.seek(0, os.SEEK_END)
@@ -72,7 +73,7 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES, max_bytes: int = 16_384) -> st
             text = file.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(readable(text).splitlines()[-lines:])
 
 
 def last_checkpoint(run_dir: Path) -> Path | None:

@@ -29,6 +29,7 @@ from studio.training import data as training_data
 from studio.training.callback import StopRequest, make_callback, say
 from studio.training.config import TrainingConfig
 from studio.training.launcher import TOKEN_VARIABLE
+from studio.training.loadreport import describe_loading, load_report_held
 from studio.training.metrics import compute_metrics_for
 from studio.training.store import RunFolder, append_line, write_json
 from studio.training.tokens import tokenize
@@ -161,13 +162,17 @@ def run(run_dir: Path) -> int:
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation examples, labels {labels}")
 
     model_class = getattr(transformers, MODEL_CLASSES[task])
-    model = model_class.from_pretrained(
-        config.model_path,
-        num_labels=len(labels),
-        id2label=id2label,
-        label2id=label2id,
-        ignore_mismatched_sizes=True,
-    )
+    with load_report_held(say):  # transformers' MISSING table, said in one line below
+        model, loading = model_class.from_pretrained(
+            config.model_path,
+            num_labels=len(labels),
+            id2label=id2label,
+            label2id=label2id,
+            ignore_mismatched_sizes=True,
+            output_loading_info=True,
+        )
+    if main_process and (report := describe_loading(loading, model.base_model_prefix, len(labels))):
+        say(report)
     collator = (
         DataCollatorForTokenClassification(tokenizer)
         if task == "token-classification"
