@@ -156,10 +156,28 @@ def check_serving(args: argparse.Namespace) -> None:
         raise SystemExit("--generation-streams must be 1 or more.")
 
 
+def one_line_per_warning() -> None:
+    """transformers and huggingface_hub print through their own handler and through the root
+    logger's (huggingface_hub's twice). They now go through the root logger only, once."""
+    from huggingface_hub.utils import logging as hub_logging
+    from transformers.utils import logging as transformers_logging
+
+    for library in (hub_logging.get_logger(), transformers_logging.get_logger()):  # their handlers exist now
+        for handler in list(library.handlers):
+            library.removeHandler(handler)
+        library.propagate = True
+    for name in ("httpx", "httpx2"):  # one INFO line per HTTP request (a download makes dozens)
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     check_serving(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from studio.hub import probe_hub
+
+    log.info(probe_hub())  # one probe; offline for the session when the Hub does not answer
+    one_line_per_warning()
     from studio.config import ConfigError, load_config, with_public_limits
 
     try:
@@ -220,7 +238,11 @@ def main(argv: list[str] | None = None) -> None:
         state_session_capacity=SESSIONS_KEPT,
         prevent_thread_lock=True,
         mcp_server=args.mcp,
+        quiet=True,  # Gradio's own hint names launch(share=True); this app's flag is --share
     )
+    print(f"* Running on local URL:  {demo.local_url}", flush=True)
+    if not args.share:
+        print("* For a public link, restart with: python app.py --share (see python app.py --help)", flush=True)
     lighten_sessions(demo)  # an API call no longer copies the whole page's config (components/sessions.py)
     if args.share and not demo.share_url:
         log.warning(

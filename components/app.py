@@ -11,6 +11,7 @@ import gradio as gr
 from components import finetune, loaded_models
 from components.context import TabContext
 from components.errors import answer_gradio_errors
+from components.run_errors import remember_errors
 from studio.studio import MODALITY_TITLES, Studio, Task, TaskTableError, check_tasks
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ to get the same call in Python. Models load on first use; every tab is also an A
 
 CSS = """
 .show-code pre { font-size: 0.85em; }
+.run-error { border-left: 4px solid var(--error-border-color, #ef4444); padding-left: 0.75em; }
 footer { margin-top: 1em; }
 """
 
@@ -46,6 +48,27 @@ def check_task_table(studio: Studio) -> None:
         tab_module(task)
 
 
+OFFLINE_NOTE = (
+    "**No model for this task is on this machine yet.** Pick one in the list and press **Download** "
+    "(it needs a connection to the Hugging Face Hub); it then runs here, offline too."
+)
+
+
+def works_offline(studio: Studio, task: Task) -> bool:
+    """Whether the model the tab starts on is on this machine (not one still to download)."""
+    start = studio.default_model(task.id)
+    return start is not None and not studio.needs_download(task.id, start)
+
+
+def opening_task(studio: Studio) -> Task | None:
+    """The first task, in page order, whose starting model works offline: the page opens on it."""
+    for modality in MODALITY_TITLES:
+        for task in studio.offered_tasks(modality):
+            if works_offline(studio, task):
+                return task
+    return None
+
+
 def build_app(studio: Studio) -> gr.Blocks:
     """The whole page: a sub-tab per task that has models; Fine-tune when studio.jobs is set."""
     check_task_table(studio)
@@ -55,14 +78,18 @@ def build_app(studio: Studio) -> gr.Blocks:
         gr.Markdown(INTRO)
         if studio.public and studio.access is not None:
             gr.Markdown(studio.access.visitor_hint(), elem_classes=["visitor-hint"])
-        with gr.Tabs():
+        opening = opening_task(studio)
+        with gr.Tabs(selected=opening.modality if opening else None):
             for modality, title in MODALITY_TITLES.items():
                 tasks = studio.offered_tasks(modality)
                 if not tasks:
                     continue
-                with gr.Tab(title, id=modality), gr.Tabs():
+                selected = opening.id if opening is not None and opening.modality == modality else None
+                with gr.Tab(title, id=modality), gr.Tabs(selected=selected):
                     for task in tasks:
                         with gr.Tab(task.title, id=task.id) as task_tab:
+                            if all(studio.needs_download(task.id, entry.id) for entry in studio.entries(task.id)):
+                                gr.Markdown(OFFLINE_NOTE, elem_classes=["offline-note"])
                             tab_module(task).build(ctx)
                         ui = ctx.task_uis[-1]
                         task_tab.select(
@@ -74,8 +101,9 @@ def build_app(studio: Studio) -> gr.Blocks:
                         )
             if studio.jobs is not None:
                 with gr.Tab("Fine-tune", id="fine-tune"):
-                    finetune.build(studio, demo)
+                    finetune.build(studio, demo, ctx)
             with gr.Tab("Loaded models", id="loaded-models") as models_tab:
                 loaded_models.build(studio, models_tab)
     answer_gradio_errors(demo)
+    remember_errors(demo)  # a failed run's sentence stays in its tab (components/run_errors.py)
     return demo

@@ -17,6 +17,8 @@ from typing import Any
 
 import gradio as gr
 
+from components import run_errors, stopping
+from components.download import download_row
 from components.errors import shown_as_gr_error
 from components.limits import VISITORS, check_public_inputs
 from components.mcp import tool_doc
@@ -68,13 +70,14 @@ class TaskUI:
                 choices=self.studio.model_choices(self.task.id),
                 value=self.studio.default_model(self.task.id),
                 label="Model",
-                info="Models listed in models.yaml; they load on first use.",
+                info="The models this app offers for the task; each loads when first used.",
                 # Ids are checked by Studio.entry (models.yaml + runs fine-tuned since start),
                 # so the API accepts models added at run time and refuses everything else.
                 allow_custom_value=True,
                 scale=3,
                 elem_classes=["model-picker"],
             )
+        download_row(self)  # a Hub model not on this machine: Download, with progress (components/download.py)
         with gr.Accordion("Model settings", open=False), gr.Row():
             self.settings = [widget(param) for param in MODEL_SETTINGS]
 
@@ -111,11 +114,12 @@ class TaskUI:
         return self.button
 
     def stop_button(self, label: str = "Stop") -> gr.Button:
-        """A Stop button for a streaming task: cancels the run, which ends the adapter's work too."""
-        self.stop = gr.Button(label, variant="stop", elem_classes=["stop-button"])
+        """A Stop button for a streaming task, enabled while it runs (components/stopping.py)."""
+        self.stop = stopping.stop_button(label)
         return self.stop
 
     def raw_output(self) -> gr.JSON:
+        self.error = getattr(self, "error", None) or run_errors.error_box()  # unless the tab placed it
         self.raw = gr.JSON(label="Raw output", elem_classes=["raw-output"])
         return self.raw
 
@@ -137,17 +141,19 @@ class TaskUI:
         assert self.model and self.button and self.raw, "render the run button and raw output first"
         inputs = self.bound()
         handler = on_zero_gpu(self.handler(to_outputs))
-        self.event = gr.on(
-            triggers=[self.button.click, *[box.submit for box in submit or []]],
+        triggers = [self.button.click, *[box.submit for box in submit or []]]
+        self.event = stopping.on_start(self.stop, triggers, stopping.live_figures(outputs))(
             fn=handler,
             inputs=[self.model, *inputs, *self.settings],
             outputs=[*outputs, self.raw],
             api_name=self.task.api_name,
             concurrency_limit=self.studio.concurrency_limit(self.task.id),
             concurrency_id=self.task.api_name,
+            show_progress_on=(badges := run_errors.badges([*outputs, self.raw], inputs)),
         )
-        if self.stop is not None:
-            self.stop.click(None, cancels=[self.event], api_visibility="undocumented", queue=False)
+        run_errors.wire_error_box(self.event, self.error, badges, self.task.api_name)
+        if self.stop is not None:  # says how far the run got in the live figures, if the tab has them
+            stopping.wire_stop(self.stop, [self.event], stopping.live_figures(outputs))
         if examples:
             self.examples(examples)
         self.show_code()

@@ -24,9 +24,17 @@ def build(studio: Studio, tab: gr.Tab) -> None:
     def table() -> pd.DataFrame:
         return pd.DataFrame(studio.loaded_models(), columns=COLUMNS)
 
+    def ids() -> list[str]:
+        return sorted({row["model"] for row in studio.loaded_models()})
+
+    def first() -> str | None:
+        """The model the "Model to unload" box shows: plain data, as the API returns it."""
+        return next(iter(ids()), None)
+
     def choices() -> Any:
-        ids = sorted({row["model"] for row in studio.loaded_models()})
-        return gr.Dropdown(choices=ids, value=ids[0] if ids else None)
+        """The dropdown's choices (the page only: the API's answer stays plain data)."""
+        loaded = ids()
+        return gr.Dropdown(choices=loaded, value=loaded[0] if loaded else None)
 
     def require_admin(admin_token: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None) -> None:
         if access is None:
@@ -39,20 +47,20 @@ def build(studio: Studio, tab: gr.Tab) -> None:
         except UserError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
-    def loaded_models() -> tuple[pd.DataFrame, Any]:
-        """The models in memory, most recently used first."""
-        return table(), choices()
+    def loaded_models() -> tuple[pd.DataFrame, str | None]:
+        """The models in memory, most recently used first, and the first model id (or None)."""
+        return table(), first()
 
-    def unloaded(count: int) -> tuple[pd.DataFrame, Any]:
+    def unloaded(count: int) -> tuple[pd.DataFrame, str | None]:
         gr.Info(f"Unloaded {count} model{'s' if count != 1 else ''}.")
-        return table(), choices()
+        return table(), first()
 
     def unload_model(
         model: str | None,
         admin_token: str = "",
         request: gr.Request = None,
         profile: gr.OAuthProfile | None = None,
-    ) -> tuple[pd.DataFrame, Any]:
+    ) -> tuple[pd.DataFrame, str | None]:
         """Unload one model id (every task and setting it is loaded with); an empty id unloads nothing.
 
         Args:
@@ -66,7 +74,7 @@ def build(studio: Studio, tab: gr.Tab) -> None:
 
     def unload_all(
         admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
-    ) -> tuple[pd.DataFrame, Any]:
+    ) -> tuple[pd.DataFrame, str | None]:
         """Unload every model (the "Unload all" button only)."""
         require_admin(admin_token, request, profile)
         return unloaded(studio.unload_all())
@@ -90,9 +98,17 @@ def build(studio: Studio, tab: gr.Tab) -> None:
         refresh = gr.Button("Refresh", scale=1)
         unload = gr.Button("Unload", variant="stop", scale=1)
         unload_everything = gr.Button("Unload all", scale=1)
-    refresh.click(loaded_models, outputs=[frame, selected], api_name="loaded_models", queue=False)
-    unload.click(unload_model, inputs=[selected, admin_token], outputs=[frame, selected], api_name="unload_model")
-    unload_everything.click(unload_all, inputs=admin_token, outputs=[frame, selected], api_visibility="private")
+
+    def then_choices(event: Any) -> None:
+        event.success(choices, outputs=selected, api_visibility="private", queue=False, show_progress="hidden")
+
+    then_choices(refresh.click(loaded_models, outputs=[frame, selected], api_name="loaded_models", queue=False))
+    then_choices(
+        unload.click(unload_model, inputs=[selected, admin_token], outputs=[frame, selected], api_name="unload_model")
+    )
+    then_choices(
+        unload_everything.click(unload_all, inputs=admin_token, outputs=[frame, selected], api_visibility="private")
+    )
     sign_in_button.click(sign_in, inputs=admin_token, api_visibility="private")
     admin_token.submit(sign_in, inputs=admin_token, api_visibility="private")
-    tab.select(loaded_models, outputs=[frame, selected], api_name=False, queue=False)
+    then_choices(tab.select(loaded_models, outputs=[frame, selected], api_name=False, queue=False))

@@ -57,6 +57,10 @@ class ModelEntry(BaseModel):
     # seq2seq models such as T5 that expect a task prefix ("summarize: ").
     prefix: str | None = None
     description: str | None = None
+    # chat: a Jinja chat template for a model whose tokenizer has none (a base model), and the
+    # texts that end its turn (they stop the reply).
+    chat_template: str | None = None
+    end_of_turn: list[str] = Field(default_factory=list)
     # source: openai: the server's address, its name for the model (default: id), the name of
     # the environment variable holding the key (never the key), seconds to wait (default 60).
     base_url: str | None = None

@@ -18,13 +18,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from studio.errors import UserError, shorten
+from studio.spec_checks import CHECKS, clean_text  # noqa: F401 (studio.params re-exports it)
 
 
 class _Required:
@@ -50,15 +49,6 @@ WIDGET_OF_KIND = {
     "any": "json",
 }
 ANNOTATION_OF_KIND: dict[str, Any] = {"text": str, "int": int, "float": float, "bool": bool, "choice": str}
-# Text that tokenizers choke on: lone UTF-16 surrogates (invalid in UTF-8) and NUL.
-_UNSAFE_TEXT = re.compile("[\ud800-\udfff\x00]")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
-
-
-def clean_text(value: str) -> str:
-    """The text without characters no tokenizer can encode (lone surrogates, NUL)."""
-    return _UNSAFE_TEXT.sub("", value)
 
 
 def _fmt(number: float | None) -> str:
@@ -84,6 +74,9 @@ class Param:
     step: float | None = None
     lines: int = 1
     placeholder: str = ""
+    # The sentence when this input is left empty, said before any model loads (empty: allowed).
+    empty: str = ""
+    max_chars: int = 0  # a longer text is refused before the model loads (0: no limit here)
 
     def __post_init__(self) -> None:
         if self.choice_labels and len(self.choice_labels) != len(self.choices):
@@ -122,7 +115,7 @@ class Param:
         """The value as the adapter wants it, or a UserError naming this parameter and its range."""
         if value is None and not self.required:
             return self.default
-        checker = _CHECKS.get(self.kind)
+        checker = CHECKS.get(self.kind)
         return checker(self, value) if checker else value
 
     def _bad(self, value: Any) -> UserError:
@@ -134,71 +127,6 @@ class Param:
             raise self._bad(value)
         if self.high is not None and number > self.high:
             raise self._bad(value)
-
-
-def _as_number(param: Param, value: Any) -> float:
-    if isinstance(value, bool) or value is None or isinstance(value, (list, dict, tuple)):
-        raise param._bad(value)
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise param._bad(value) from None
-    if not math.isfinite(number):
-        raise param._bad(value)
-    return number
-
-
-def _check_int(param: Param, value: Any) -> int:
-    number = _as_number(param, value)
-    if not number.is_integer():
-        raise param._bad(value)
-    param._within(number, value)
-    return int(number)
-
-
-def _check_float(param: Param, value: Any) -> float:
-    number = _as_number(param, value)
-    param._within(number, value)
-    return number
-
-
-def _check_bool(param: Param, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise UserError(f"{param.name} must be true or false; got {value!r}.")
-
-
-def _check_choice(param: Param, value: Any) -> Any:
-    if value is None:
-        raise param._bad(value)
-    wanted = str(value).strip().lower()
-    for choice in param.choices:
-        if str(choice).lower() == wanted:
-            return choice
-    raise param._bad(value)
-
-
-def _check_text(param: Param, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise param._bad(value)
-    return clean_text(value)
-
-
-_CHECKS: dict[str, Callable[[Param, Any], Any]] = {
-    "int": _check_int,
-    "float": _check_float,
-    "bool": _check_bool,
-    "choice": _check_choice,
-    "text": _check_text,
-}
 
 
 @dataclass(frozen=True)
@@ -238,6 +166,17 @@ class Spec:
             param.name: param.check(values.get(param.name, None if param.required else param.default))
             for param in self.params
         }
+
+    def precheck(self, values: Mapping[str, Any]) -> None:
+        """A UserError, before any model loads, when an input that must be filled is empty
+        (blank text, no image: the Param's own sentence) or a text is longer than it may be."""
+        for param in self.params:
+            value = values.get(param.name)
+            if param.empty and (value is None or (isinstance(value, str) and not value.strip())):
+                raise UserError(param.empty)
+            if param.max_chars and isinstance(value, str) and len(value.strip()) > param.max_chars:
+                length, limit = len(value.strip()), param.max_chars
+                raise UserError(f"The {param.title.lower()} is {length:,} characters long; keep it under {limit:,}.")
 
     def signature_parameters(self) -> list[inspect.Parameter]:
         """The inputs as Python parameters (real names, spec defaults), for generated signatures."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from studio.codegen import paths_revealed
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices, shorten
 from studio.generation import describe
+from studio.hub import HubActions
 from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
 from studio.params import MODEL_SETTINGS, Spec, spec_of
 from studio.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
@@ -38,10 +40,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 SETTINGS_SPEC = spec_of(MODEL_SETTINGS)
+LOAD_SHOWN_AFTER = 0.1  # seconds: a wait this long before running was a model load
 
 
 @dataclass
-class Studio:
+class Studio(HubActions):
     """The app's logic, shared by every tab: which models exist, and running them."""
 
     config: StudioConfig
@@ -76,12 +79,14 @@ class Studio:
         return entries
 
     def model_choices(self, task_id: str) -> list[tuple[str, str]]:
-        """(label, public id) pairs for the model dropdown; models that need a download say so.
+        """(label, public id) pairs for the model dropdown; models that need a download say so,
+        and so do those always at hand (packaged, or fine-tuned here: not in models.yaml).
         A local folder's path is never sent to the page: its public id is its label."""
         choices = []
+        listed = {entry.id for entry in self.config.entries(task_id)}
         for entry in self.entries(task_id):
             label = entry.display_name
-            if entry.source == "package":
+            if entry.source == "package" or entry.id not in listed:
                 label += " · offline"
             elif entry.source == "openai":
                 label += " · remote"
@@ -168,6 +173,7 @@ class Studio:
 
             adapter, settings = remote_adapter(task_id, entry.display_name), remote_settings(entry, settings)
         checked = task.spec.checked(inputs)
+        task.spec.precheck(checked)  # empty or too long: said before any model loads
         loaded = self.manager.get(entry, task, settings, progress)
         return getattr(adapter, "unchecked", adapter), loaded, checked
 
@@ -200,7 +206,9 @@ class Studio:
         `finally` stops its work (generation: a StoppingCriteria on a per-request event).
         """
         with collect_notices() as notices:
+            asked = time.perf_counter()
             adapter, loaded, checked = self._prepare(task_id, model_id, inputs, settings or ModelSettings(), progress)
+            waited = time.perf_counter() - asked  # a model load this request waited for: shown apart
             with arriving(loaded):  # a batched model's other requests wait for this one (studio/batching.py)
                 produced = adapter(loaded, **checked)
         if not inspect.isgenerator(produced):
@@ -216,6 +224,8 @@ class Studio:
                     except StopIteration:
                         return
                 raw, visual = split_output(item)
+                if waited > LOAD_SHOWN_AFTER and isinstance(visual, dict):  # live figures show the load apart
+                    visual = {**visual, "load_seconds": round(waited, 1)}
                 yield RunResult(raw, [*notices, *step_notices], visual, checked)
                 notices = []
         finally:

@@ -102,7 +102,7 @@ def test_captioning_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts:
 def test_visual_question_answering_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
     open_task(page, "Multimodal", "Visual question answering")
     upload(page, "vqa-image", IMAGES / "shapes.png")
-    page.get_by_label("question", exact=True).fill("How many circles are there?")
+    page.get_by_label("Question", exact=True).fill("How many circles are there?")
     page.get_by_role("button", name="Answer").click()
     raw = raw_output(page, "answer")
     assert len(raw) == 3
@@ -113,7 +113,7 @@ def test_visual_question_answering_in_the_browser(page: Page, tiny: SimpleNamesp
 def test_image_chat_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
     open_task(page, "Multimodal", "Image chat")
     upload(page, "chat-image", IMAGES / "astronaut.jpg")
-    page.get_by_label("number input for max_new_tokens").locator("visible=true").fill("32")
+    page.get_by_label("number input for Max new tokens").locator("visible=true").fill("32")
     message = page.get_by_label("Message", exact=True)
     message.fill("What is this person wearing?")
     message.press("Enter")

@@ -56,7 +56,7 @@ def open_generation(browser: Browser, url: str) -> Page:
     open_task(page, "Generate", "Text generation")
     page.get_by_label("Prompt").fill("the weather today is")
     page.get_by_label("Sampling").check()
-    max_tokens = page.get_by_label("number input for max_new_tokens")
+    max_tokens = page.get_by_label("number input for Max new tokens")
     max_tokens.fill("4000")
     max_tokens.press("Enter")
     return page

@@ -84,13 +84,13 @@ def test_summary_is_shown(page: Page, artifacts: Path) -> None:
 
 def test_translation_languages_follow_the_model(page: Page, artifacts: Path) -> None:
     open_task(page, "Translation")
-    expect(field(page, "src_lang")).to_be_visible()
+    expect(field(page, "Source language")).to_be_visible()
     expect(page.get_by_label("Dropdown", exact=True).locator("visible=true")).to_have_count(0)  # no stray widgets
     choose(page, "Model", "tiny translator-mbart")
     # The dropdowns are filled from the mBART tokenizer: its defaults, then any of its codes.
-    expect(field(page, "src_lang")).to_have_value("en_XX")
-    expect(field(page, "tgt_lang")).to_have_value("de_DE")
-    choose(page, "tgt_lang", "fr_XX")
+    expect(field(page, "Source language")).to_have_value("en_XX")
+    expect(field(page, "Target language")).to_have_value("de_DE")
+    choose(page, "Target language", "fr_XX")
     field(page, "Text").fill("the weather is good today")
     run(page, "Translate")
     raw = raw_output(page, "translation_text")
@@ -102,8 +102,8 @@ def test_translation_languages_follow_the_model(page: Page, artifacts: Path) -> 
     page.screenshot(path=str(artifacts / "translation.png"), full_page=True)
     # A T5 model offers its task-prefix languages instead.
     choose(page, "Model", "tiny translator-t5")
-    expect(field(page, "src_lang")).to_have_value("English")
-    expect(field(page, "tgt_lang")).to_have_value("German")
+    expect(field(page, "Source language")).to_have_value("English")
+    expect(field(page, "Target language")).to_have_value("German")
 
 
 def test_fill_mask_shows_the_models_mask_token(page: Page, artifacts: Path) -> None:
@@ -126,8 +126,8 @@ def test_fill_mask_shows_the_models_mask_token(page: Page, artifacts: Path) -> N
 def test_zero_shot_scores_typed_labels(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
     open_task(page, "Zero-shot classification")
     field(page, "Text").fill("The team won the match after a great second half.")
-    field(page, "candidate_labels").fill("sport, politics, cinema")
-    field(page, "multi_label").check()
+    field(page, "Candidate labels").fill("sport, politics, cinema")
+    field(page, "Several can be true").check()
     run(page, "Classify")
     raw = raw_output(page, "labels")
     assert sorted(raw["labels"]) == ["cinema", "politics", "sport"]

@@ -92,7 +92,7 @@ def test_depth_estimation_in_the_browser(page: Page, tiny: SimpleNamespace, arti
 def test_zero_shot_image_classification_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
     open_vision_task(page, "Zero-shot image classification")
     upload(page, IMAGES / "rocket.jpg")
-    page.get_by_label("candidate_labels").fill("a rocket launch, a cup of coffee, a cat")
+    page.get_by_label("Candidate labels").fill("a rocket launch, a cup of coffee, a cat")
     page.get_by_role("button", name="Classify").locator("visible=true").click()
     raw = raw_output(page, '"score"')
     assert {item["label"] for item in raw} == {"a rocket launch", "a cup of coffee", "a cat"}

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
+from components.run_errors import error_box
 from components.tabs.text_generation import strategy_groups
 from studio.studio import RunResult, describe, plain_history
 
@@ -33,6 +34,7 @@ def build(ctx: TabContext) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(label="Conversation", height=420, elem_classes=["chatbot"])
+            ui.error = error_box()  # a failed run's sentence, under the conversation
             # The API's history: [{role, content}] with plain-text content (the Chatbot's own
             # value wants content as a list of parts), kept in step with the Chatbot.
             history = ui.input("history", visible=False)

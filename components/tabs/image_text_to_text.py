@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
+from components.run_errors import error_box
 from studio.studio import RunResult, describe, plain_history
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
@@ -36,6 +37,7 @@ def build(ctx: TabContext) -> None:
             ui.raw_output()
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(label="Conversation", height=380, elem_classes=["image-chat"])
+            ui.error = error_box()  # a failed run's sentence, under the conversation
             # The API's history: [{role, content}] with plain-text content, kept in step with the Chatbot.
             history = ui.input("history", visible=False)
             text = ui.input("text", max_lines=6, placeholder="Ask about the image and press Enter…")

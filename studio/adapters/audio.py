@@ -108,11 +108,28 @@ def recognition_arguments(loaded: Any, seconds: float, mode: str, language: str,
         "choice",
         "none",
         "segment: Whisper only; word: Whisper and CTC models (wav2vec2)",
+        label="Timestamps",
         choices=TIMESTAMP_MODES,
         widget="radio",
     ),
-    Param("language", "text", AUTO_LANGUAGE, "Whisper only; auto detects it", choices=LANGUAGES, widget="dropdown"),
-    Param("task", "choice", "transcribe", "Whisper: translate to English", choices=WHISPER_TASKS, widget="radio"),
+    Param(
+        "language",
+        "text",
+        AUTO_LANGUAGE,
+        "Whisper only; auto detects it",
+        label="Language",
+        choices=LANGUAGES,
+        widget="dropdown",
+    ),
+    Param(
+        "task",
+        "choice",
+        "transcribe",
+        "Whisper: translate to English",
+        label="Whisper task",
+        choices=WHISPER_TASKS,
+        widget="radio",
+    ),
 )
 def automatic_speech_recognition(loaded: Any, audio: Any, return_timestamps: str, language: str, task: str) -> dict:
     """A transcript, {text, chunks?}, as the speech-recognition pipeline returns it; long audio in strided windows.
@@ -177,7 +194,7 @@ def _check_pronounceable(loaded: Any, text: str) -> None:
             notify(f"The model cannot pronounce these characters, so they were skipped: {shown}")
 
 
-@takes(TEXT.but(help="What the voice should say."))
+@takes(TEXT.but(help="What the voice should say.", empty="Type some text to speak first: the input is empty."))
 def text_to_audio(loaded: Any, text: str) -> Output:
     """Speech for the text from the text-to-audio pipeline: {sampling_rate, num_samples}.
 

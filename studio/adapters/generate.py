@@ -24,6 +24,7 @@ PROMPT = Param(
     label="Prompt",
     lines=4,
     placeholder="Text for the model to continue…",
+    empty="Type a prompt first: the input is empty.",
 )
 MESSAGE = Param(
     "message",
@@ -31,12 +32,14 @@ MESSAGE = Param(
     help="The new message to the assistant.",
     label="Message",
     placeholder="Type a message and press Enter…",
+    empty="Type a message first: the input is empty.",
 )
 HISTORY = Param(
     "history",
     "any",
     None,
     "The conversation so far: [{role, content}], user and assistant turns.",
+    label="History",
     widget="json",
 )
 SYSTEM_PROMPT = Param(
@@ -182,9 +185,13 @@ def chat(
 ) -> Iterator[Output]:
     """The assistant's reply (a string) to the message after the history, streamed token by token."""
     message = limit_text(message, "a message")
+    entry = loaded.entry
+    if getattr(entry, "end_of_turn", None):  # models.yaml's turn ends stop the reply (a base model's template)
+        stop = "\n".join(text for text in (stop, *entry.end_of_turn) if text)
     params = GenerationParams.from_inputs(locals())
     tokenizer = loaded.tokenizer
-    if not getattr(tokenizer, "chat_template", None):
+    template = getattr(tokenizer, "chat_template", None) or getattr(entry, "chat_template", None)
+    if not template:
         raise UserError(
             f"{loaded.entry.display_name} has no chat template; pick a chat (instruct) model, "
             "or use the Text generation tab for this one."
@@ -193,7 +200,7 @@ def chat(
     messages = chat_messages(message, earlier, system_prompt)
     try:
         batch = tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+            messages, chat_template=template, add_generation_prompt=True, return_dict=True, return_tensors="pt"
         )
     except Exception as exc:  # templates raise on roles they do not support (e.g. system)
         raise UserError(
@@ -201,4 +208,12 @@ def chat(
             "try without a system prompt."
         ) from None
     batch = _fit(loaded, {name: batch[name] for name in ("input_ids", "attention_mask") if name in batch})
-    yield from stream_generation(loaded.model, tokenizer, batch, params, shape=lambda texts: texts[0].strip())
+    ends = tuple(getattr(entry, "end_of_turn", None) or ())
+    yield from stream_generation(loaded.model, tokenizer, batch, params, shape=lambda texts: reply(texts[0], ends))
+
+
+def reply(text: str, ends: tuple[str, ...]) -> str:
+    """The reply without surrounding space, cut where the model starts the next turn (models.yaml's end_of_turn)."""
+    for end in ends:
+        text = text.split(end, 1)[0]
+    return text.strip()

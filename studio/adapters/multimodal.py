@@ -41,9 +41,20 @@ IMAGE_CHAT_GENERATION = tuple(param.but(default=256) for param in generation_sub
         "text",
         "",
         "May be empty",
+        label="Prompt",
         placeholder="Optional start of the caption, e.g. a photo of",
+        max_chars=MAX_PROMPT_CHARS,
     ),
-    Param("max_new_tokens", "int", 30, "The most tokens the caption may have.", low=1, high=512, step=1),
+    Param(
+        "max_new_tokens",
+        "int",
+        30,
+        "The most tokens the caption may have.",
+        label="Max new tokens",
+        low=1,
+        high=512,
+        step=1,
+    ),
 )
 def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> list[dict]:
     """A caption, [{generated_text}], from the image-text-to-text pipeline.
@@ -64,8 +75,15 @@ def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> 
 # ----------------------------------------------------------- visual question answering
 @takes(
     PICTURE,
-    Param("question", "text", help="A question about the image.", placeholder="Ask something about the image…"),
-    TOP_K_LABELS.but(default=3, help="Answer classifiers (ViLT); generative models give one"),
+    Param(
+        "question",
+        "text",
+        help="A question about the image.",
+        label="Question",
+        placeholder="Ask something about the image…",
+        empty="Type a question about the image first: the input is empty.",
+    ),
+    TOP_K_LABELS.but(default=3, help="Answer classifiers (ViLT); generative models give one", label="Answers shown"),
 )
 def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int) -> list[dict]:
     """Answers with scores, [{answer, score}], best first.
@@ -127,7 +145,12 @@ def chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
 
 @takes(
     PICTURE,
-    TEXT.but(label="Message", help="Your message about the image.", lines=1),
+    TEXT.but(
+        label="Message",
+        help="Your message about the image.",
+        lines=1,
+        empty="Type a message first: the input is empty.",
+    ),
     HISTORY,
     *IMAGE_CHAT_GENERATION,
 )

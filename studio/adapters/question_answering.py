@@ -42,6 +42,7 @@ def qa_window(tokenizer: Any, model: Any, question: str) -> tuple[int, int]:
         help="What to find in the context.",
         label="Question",
         placeholder="Ask something the context answers…",
+        empty="Type a question first: the input is empty.",
     ),
     Param(
         "context",
@@ -50,14 +51,16 @@ def qa_window(tokenizer: Any, model: Any, question: str) -> tuple[int, int]:
         label="Context",
         lines=8,
         placeholder="The text that holds the answer",
+        empty="Type a context to find the answer in first: the input is empty.",
     ),
-    TOP_K_LABELS.but(default=1, high=20, help="How many answers"),
-    Param("max_answer_len", "int", 15, "Longest answer, in tokens", low=1, high=512, step=1),
+    TOP_K_LABELS.but(default=1, high=20, help="How many answers", label="Answers shown"),
+    Param("max_answer_len", "int", 15, "Longest answer, in tokens", label="Longest answer", low=1, high=512, step=1),
     Param(
         "handle_impossible_answer",
         "bool",
         False,
         'Let "no answer" win when the context does not say (SQuAD 2.0 models)',
+        label="Allow no answer",
     ),
 )
 def question_answering(

@@ -53,10 +53,13 @@ def _generate_text(loaded: Any, batch: Any, **generation: Any) -> str:
         help="The article or long paragraph to summarize.",
         lines=10,
         placeholder="Paste an article or a long paragraph…",
+        empty="Type some text to summarize first: the input is empty.",
     ),
     _GENERATION["max_new_tokens"].but(default=60, high=1024),
     _GENERATION["num_beams"].but(help="Beams kept at each step; 1: greedy"),
-    Param("min_new_tokens", "int", 0, "The fewest tokens to generate.", low=0, high=1024, step=1),
+    Param(
+        "min_new_tokens", "int", 0, "The fewest tokens to generate.", label="Min new tokens", low=0, high=1024, step=1
+    ),
     _GENERATION["length_penalty"].but(help=">1 longer, <1 shorter (beams only)"),
     _GENERATION["no_repeat_ngram_size"].but(default=3, help="Never repeat an n-gram of this size; 0: off"),
 )
@@ -185,9 +188,14 @@ def _pick(value: str | None, default: str | None) -> str | None:
 
 
 @takes(
-    TEXT.but(help="The text to translate.", lines=5, placeholder="Type text to translate…"),
-    Param("src_lang", "text", "", "Source language", widget="dropdown"),
-    Param("tgt_lang", "text", "", "Target language", widget="dropdown"),
+    TEXT.but(
+        help="The text to translate.",
+        lines=5,
+        placeholder="Type text to translate…",
+        empty="Type some text to translate first: the input is empty.",
+    ),
+    Param("src_lang", "text", "", "Source language", label="Source language", widget="dropdown"),
+    Param("tgt_lang", "text", "", "Target language", label="Target language", widget="dropdown"),
     _GENERATION["max_new_tokens"].but(default=128, high=1024),
 )
 def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_tokens: int) -> list[dict]:

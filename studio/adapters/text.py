@@ -76,6 +76,7 @@ def embed_requests(loaded: Any, requests: list[list[str]]) -> list[Any]:
         label="Source sentence",
         lines=2,
         placeholder="The sentence to compare with…",
+        empty="Type a source sentence first: the input is empty.",
     ),
     Param(
         "sentences",
@@ -84,6 +85,7 @@ def embed_requests(loaded: Any, requests: list[list[str]]) -> list[Any]:
         label="Sentences to compare",
         lines=6,
         placeholder="One sentence per line",
+        empty="Type one or more sentences to compare with the source, one per line: the input is empty.",
     ),
 )
 def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
@@ -122,6 +124,7 @@ TOKEN_STRIDE = 32
         "choice",
         "simple",
         "none: one tag per token; simple/first/average/max: sub-words grouped into entities",
+        label="Word grouping",
         choices=AGGREGATION_STRATEGIES,
         widget="radio",
     ),
@@ -176,8 +179,9 @@ def with_model_mask(text: str, mask_token: str) -> str:
         help="A sentence with the model's mask token where the missing word goes.",
         lines=3,
         placeholder="Write the model's mask token where the missing word goes, e.g. Paris is the [MASK] of France.",
+        empty="Type a sentence with a mask token first: the input is empty.",
     ),
-    TOP_K_LABELS.but(help="How many candidates"),
+    TOP_K_LABELS.but(help="How many candidates", label="Candidates shown"),
 )
 def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict]:
     """Candidates for the one masked word, as the fill-mask pipeline returns them.
@@ -235,14 +239,19 @@ def parse_labels(candidate_labels: str | None) -> list[str]:
         "candidate_labels",
         "text",
         help="The labels to score, separated by commas.",
+        label="Candidate labels",
         placeholder="Labels, separated by commas: sport, politics, science",
+        empty="Type the candidate labels, separated by commas, in candidate_labels, e.g. sport, politics, science.",
     ),
-    Param("multi_label", "bool", False, "Score each label on its own (several can be true)"),
+    Param(
+        "multi_label", "bool", False, "Score each label on its own (several can be true)", label="Several can be true"
+    ),
     Param(
         "hypothesis_template",
         "text",
         DEFAULT_HYPOTHESIS,
         "The sentence the model checks for each label; {} is replaced by the label",
+        label="Hypothesis template",
     ),
 )
 def zero_shot_classification(

@@ -17,47 +17,24 @@ import numpy as np
 
 from studio import media
 from studio.adapters import common
+from studio.adapters.vision_params import (
+    CANDIDATE_LABELS,
+    DEFAULT_IMAGE_TEMPLATE,
+    HYPOTHESIS_TEMPLATE,
+    PHOTO,
+    SEGMENT_THRESHOLDS,
+    SUBTASK,
+    SUBTASKS,
+    THRESHOLD,
+)
 from studio.batching import batched
 from studio.errors import UserError, notify
-from studio.params import IMAGE, TOP_K_LABELS, Param, takes
+from studio.params import TOP_K_LABELS, takes
 from studio.pipeline_batches import run_pipeline
 from studio.results import Output
 
-SUBTASKS = ("auto", "panoptic", "instance", "semantic")
-DEFAULT_IMAGE_TEMPLATE = "This is a photo of {}."
 MAX_LABELS = common.MAX_LABELS
 MASK_OPACITY = 0.6  # masks drawn at this opacity, so the photo shows through
-
-PHOTO = IMAGE.but(label="Image")
-
-
-def _threshold(name: str, default: float, help: str) -> Param:
-    """A threshold between 0 and 1."""
-    return Param(name, "float", default, help, low=0.0, high=1.0, step=0.05)
-
-
-THRESHOLD = _threshold("threshold", 0.5, "Hide detections scoring below this.")
-SUBTASK = Param(
-    "subtask",
-    "choice",
-    "auto",
-    "auto: panoptic if the model can, else instance, else semantic.",
-    choices=SUBTASKS,
-)
-SEGMENT_THRESHOLDS = (
-    _threshold("threshold", 0.9, "Panoptic / instance: keep masks above."),
-    _threshold("mask_threshold", 0.5, "Panoptic / instance: mask pixel cut."),
-    _threshold("overlap_mask_area_threshold", 0.5, "Panoptic / instance: drop small disconnected parts."),
-)
-CANDIDATE_LABELS = Param(
-    "candidate_labels", "text", help="Labels, separated by commas.", placeholder="a cat, a dog, a car"
-)
-HYPOTHESIS_TEMPLATE = Param(
-    "hypothesis_template",
-    "text",
-    DEFAULT_IMAGE_TEMPLATE,
-    "Each label is put in place of {} before the model compares it with the image.",
-)
 
 
 def model_image(image: Any) -> media.ImageInput:

@@ -125,21 +125,27 @@ def text_generation(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSe
 
 
 def chat(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
+    ends = list(entry.end_of_turn)  # a base model's turn ends (models.yaml): they stop and cut the reply
+    if ends:
+        inputs = {**inputs, "stop": "\n".join(text for text in (inputs.get("stop"), *ends) if text)}
     params = GenerationParams.from_inputs(inputs)  # inputs are checked: Studio.code
     message = str(inputs.get("message") or "").strip()
     messages = chat_messages(message, inputs.get("history") or [], inputs.get("system_prompt"))
     imports, load = _load_lines(entry, settings)
+    template = [f"tokenizer.chat_template = {entry.chat_template!r}  # from models.yaml"] if entry.chat_template else []
     lines = [
         *imports,
         "",
         *load,
+        *template,
         "",
         f"messages = {messages!r}",
         "batch = tokenizer.apply_chat_template(",
         '    messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"',
         ").to(model.device)",
         *_generate_call(params),
-        "result = tokenizer.decode(new_tokens[0], skip_special_tokens=True).strip()",
-        "print(result)",
+        "result = tokenizer.decode(new_tokens[0], skip_special_tokens=True)",
+        *([f"for end in {ends!r}:", "    result = result.split(end, 1)[0]"] if ends else []),
+        "print(result.strip())",
     ]
     return "\n".join(lines) + "\n"
