@@ -99,9 +99,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app_url)
-    yield page
-    context.close()
+    from tests.helpers import browser_page
+
+    with browser_page(browser, app_url) as page:
+        yield page

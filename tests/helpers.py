@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,3 +34,16 @@ def run_async(make: Callable[[], Awaitable[Result]]) -> Result:
     running in the main thread for the whole session, where asyncio.run would refuse."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(make())).result()  # type: ignore[arg-type]
+
+
+@contextmanager
+def browser_page(browser: Any, url: str) -> Iterator[Any]:
+    """A page of its own (a new browser context, as a new visitor) on url; closed afterwards."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect
 from studio.training import data as training_data
 from studio.training.loadreport import describe_loading, readable
 from tests.conftest import running_app
+from tests.helpers import browser_page
 
 RUN_BOXES = (".loss-plot", ".log-tail", ".run-id", ".runs-table", ".train-progress")
 
@@ -57,13 +58,8 @@ def test_log_text_is_readable_and_the_load_report_is_one_line() -> None:
 @pytest.fixture
 def page_of_fresh_app(browser, models_yaml: Path, tmp_path: Path) -> Iterator[Page]:
     arguments = ["--models", str(models_yaml), "--runs-dir", str(tmp_path / "runs")]
-    with running_app(arguments, tmp_path / "app.log") as (_, url):
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(url)
+    with running_app(arguments, tmp_path / "app.log") as (_, url), browser_page(browser, url) as page:
         yield page
-        context.close()
 
 
 def small_upload(path: Path, rows: int = 120) -> Path:

@@ -83,15 +83,20 @@ def test_chat_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path)
     page.screenshot(path=str(artifacts / "chat.png"), full_page=True)
 
 
-def test_closing_the_tab_ends_generation(page: Page, client, tiny: SimpleNamespace) -> None:
-    import time
-
+def start_long_sampling(page: Page) -> None:
+    """Text generation set to sample up to 4000 tokens (press Generate to start)."""
     open_task(page, "Generate", "Text generation")
     page.get_by_label("Prompt").fill("the weather today is")
     page.get_by_label("Sampling").check()
     max_tokens = page.get_by_label("number input for Max new tokens")
     max_tokens.fill("4000")
     max_tokens.press("Enter")
+
+
+def test_closing_the_tab_ends_generation(page: Page, client, tiny: SimpleNamespace) -> None:
+    import time
+
+    start_long_sampling(page)
     page.get_by_role("button", name="Generate").click()
     page.wait_for_function("() => document.querySelector('.generated-text textarea').value.length > 20", timeout=60_000)
     page.close()  # the person closes the tab mid-generation

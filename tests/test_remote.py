@@ -259,9 +259,9 @@ def test_the_page_disables_what_a_remote_model_cannot_use() -> None:
     studio = Studio(parse_config({"tasks": {"chat": {"models": [entry]}}}), ModelManager())
     demo = build_app(studio)
     sliders = {block.label: block for block in demo.blocks.values() if isinstance(block, gr.Slider)}
-    assert sliders["top_k"].interactive is False and sliders["top_k"].value == 0
-    assert "OpenAI API has no such parameter" in sliders["no_repeat_ngram_size"].info
-    assert sliders["temperature"].interactive is not False
+    assert sliders["Top-k"].interactive is False and sliders["Top-k"].value == 0  # top_k
+    assert "OpenAI API has no such parameter" in sliders["No repeat n-gram"].info  # no_repeat_ngram_size
+    assert sliders["Temperature"].interactive is not False
 
 
 # ------------------------------------------------- stop strings and token probabilities (logprobs)

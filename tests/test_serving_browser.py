@@ -20,8 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bench.rest import Api
 from tests.app_process import running_app
-from tests.test_browser import open_task
-from tests.test_generation_browser import generated_text
+from tests.test_generation_browser import generated_text, start_long_sampling
 
 
 def long_context_lm(source: str, folder: Path) -> Path:
@@ -53,12 +52,7 @@ def open_generation(browser: Browser, url: str) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    open_task(page, "Generate", "Text generation")
-    page.get_by_label("Prompt").fill("the weather today is")
-    page.get_by_label("Sampling").check()
-    max_tokens = page.get_by_label("number input for Max new tokens")
-    max_tokens.fill("4000")
-    max_tokens.press("Enter")
+    start_long_sampling(page)
     return page
 
 
