@@ -29,7 +29,9 @@ PROBE_TIMEOUT = 3.0  # seconds the start-up probe waits for the Hub
 DEFAULT_ENDPOINT = "https://huggingface.co"
 ProgressCallback = Callable[[float, str], None]
 
-_session = {"offline": False}  # True when the probe found no Hub (so the app turned offline itself)
+# Set beside HF_HUB_OFFLINE when the probe turned the app offline itself: the flag lives in the
+# environment with the setting it explains (a training worker inherits both), not in a global.
+PROBED_OFFLINE = "STUDIO_HUB_OFFLINE_BY_PROBE"
 
 
 def endpoint() -> str:
@@ -39,12 +41,12 @@ def endpoint() -> str:
 def offline_by_choice() -> bool:
     """HF_HUB_OFFLINE set by the person starting the app (not by the probe)."""
     flag = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
-    return flag and not _session["offline"]
+    return flag and not offline_for_session()
 
 
 def offline_for_session() -> bool:
     """Whether the start-up probe found no Hub (and turned the app offline)."""
-    return _session["offline"]
+    return os.environ.get(PROBED_OFFLINE) == "1"
 
 
 def hub_reachable(url: str | None = None, timeout: float = PROBE_TIMEOUT) -> bool:
@@ -74,13 +76,13 @@ def _set_offline(offline: bool) -> None:
     """HF_HUB_OFFLINE for this process: the variable, and huggingface_hub's constant if imported
     (transformers asks huggingface_hub.is_offline_mode(), which reads that constant)."""
     if offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_HUB_OFFLINE"] = os.environ[PROBED_OFFLINE] = "1"
     else:
         os.environ.pop("HF_HUB_OFFLINE", None)
+        os.environ.pop(PROBED_OFFLINE, None)
     constants = sys.modules.get("huggingface_hub.constants")
     if constants is not None:
         constants.HF_HUB_OFFLINE = offline
-    _session["offline"] = offline
 
 
 def probe_hub(timeout: float = PROBE_TIMEOUT) -> str:
@@ -104,7 +106,7 @@ def back_online() -> None:
             "HF_HUB_OFFLINE is set, so this app does not use the network; restart it without HF_HUB_OFFLINE "
             "to download models."
         )
-    if _session["offline"]:
+    if offline_for_session():
         if not hub_reachable():
             raise UserError(
                 f"The Hugging Face Hub ({endpoint()}) cannot be reached from this machine; connect it to the "
