@@ -8,11 +8,11 @@ from types import ModuleType
 
 import gradio as gr
 
-from components import finetune, loaded_models
+from components import finetune, insight, loaded_models
 from components.context import TabContext
 from components.errors import answer_gradio_errors
 from components.run_errors import remember_errors
-from studio.studio import MODALITY_TITLES, Studio, Task, TaskTableError, check_tasks
+from studio.studio import MODALITY_TITLES, Insight, Studio, Task, TaskTableError, check_tasks
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                             api_visibility="undocumented",
                             queue=False,
                         )
+            with gr.Tab("Insight", id="insight"):
+                insight.build(Insight(studio), ctx)
             if studio.jobs is not None:
                 with gr.Tab("Fine-tune", id="fine-tune"):
                     finetune.build(studio, demo, ctx)

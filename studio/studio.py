@@ -19,6 +19,7 @@ from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices, shorten
 from studio.generation import describe
 from studio.hub import HubActions
+from studio.insight import Insight
 from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
 from studio.params import MODEL_SETTINGS, Spec, spec_of
 from studio.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
@@ -27,6 +28,7 @@ from studio.tasks import MODALITY_TITLES, TASKS, Task, TaskTableError, check_tas
 
 __all__ = [
     "MODALITY_TITLES",
+    "Insight",
     "RunResult",
     "Studio",
     "Task",

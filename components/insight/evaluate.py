@@ -1,0 +1,12 @@
+"""Evaluate a model on a labelled file (scikit-learn, seqeval, jiwer). The page; the logic is studio/insight/evaluate.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+
+def build(insight: Any, ctx: Any) -> None:
+    """The sub-tab (call inside `with gr.Tab(...)`)."""
+    gr.Markdown("Not built yet.")
