@@ -143,9 +143,9 @@ def _bound(component: Any, param: Param) -> Any:
 
 def info_line(param: Param) -> str | None:
     """The help line, naming the API parameter when the label is a readable one."""
-    hint = param.help
+    hint = param.help if param.help.strip().rstrip(".").lower() != (param.label or "").lower() else ""
     if param.label and param.label != param.name:
-        hint = f"{hint} API: {param.name}".strip()
+        hint = f"{hint.rstrip()} · API: {param.name}" if hint else f"API: {param.name}"
     return hint or None
 
 
