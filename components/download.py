@@ -36,7 +36,9 @@ def download_row(ui: Any) -> None:
         return
     needed = studio.needs_download(task_id, ui.model.value)
     with gr.Row(visible=needed, elem_classes=["download-row"]) as row:
-        text = gr.Markdown(note(studio, ui.model.value) if needed else "", elem_classes=["download-note"])
+        text = gr.Markdown(
+            note(studio, ui.model.value) if needed else "", elem_classes=["download-note"], min_height=48
+        )
         button = gr.Button("Download", elem_classes=["download-button"], scale=0, min_width=140)
 
     def picked(model_id: str | None) -> tuple[Any, str]:
@@ -64,7 +66,8 @@ def download_row(ui: Any) -> None:
     ui.model.change(
         picked, inputs=ui.model, outputs=[row, text], queue=False, show_progress="hidden", api_visibility="private"
     )
-    button.click(
+    # The note makes way for the progress bar, which Gradio draws over the component it is shown on.
+    button.click(lambda: "", None, text, queue=False, show_progress="hidden", api_visibility="private").then(
         run_download,
         inputs=ui.model,
         outputs=[row, text, ui.model],

@@ -138,6 +138,17 @@ class HubActions:
         """ "online", "offline" (the probe found no Hub) or "off" (HF_HUB_OFFLINE set by the person)."""
         return "off" if offline_by_choice() else "offline" if offline_for_session() else "online"
 
+    def fetch_before_load(self, entry: ModelEntry, progress: ProgressCallback | None) -> None:
+        """A Run on a listed Hub model not on this machine, with the Hub online: download it first,
+        so the page shows bytes and files (inside the load, transformers would show nothing).
+        Not an admin action: models.yaml lists the model, and a Run always fetched it."""
+        from studio.loading import is_cached
+
+        if entry.source == "hub" and self.hub_state() == "online" and not is_cached(entry):
+            from studio.downloading import download
+
+            download(entry, progress)
+
     def download(self, task_id: str, model_id: str, progress: ProgressCallback | None = None, actor: Any = None) -> str:
         """Download the picked model (an admin action in public mode); the sentence saying what was done."""
         if self.access is not None:

@@ -176,6 +176,7 @@ class Studio(HubActions):
             adapter, settings = remote_adapter(task_id, entry.display_name), remote_settings(entry, settings)
         checked = task.spec.checked(inputs)
         task.spec.precheck(checked)  # empty or too long: said before any model loads
+        self.fetch_before_load(entry, progress)  # not downloaded yet: with bytes-and-files progress
         loaded = self.manager.get(entry, task, settings, progress)
         return getattr(adapter, "unchecked", adapter), loaded, checked
 

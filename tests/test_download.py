@@ -28,6 +28,7 @@ from tests.app_process import free_port, running_app
 from tests.fixtures.hub_server import FakeHub, serving
 
 REPO, MISSING, GATED = "studio-test/tiny-text-classifier", "studio-test/missing", "studio-test/gated"
+RUN_FETCHES = "studio-test/fetched-by-a-run"  # never downloaded with the button: a Run fetches it
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def online(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def fake_hub(tiny: SimpleNamespace) -> Iterator[tuple[FakeHub, str]]:
     folder = Path(tiny.text_classifier)
-    hub = FakeHub({REPO: folder, GATED: folder}, gated={GATED})
+    hub = FakeHub({REPO: folder, GATED: folder, RUN_FETCHES: folder}, gated={GATED})
     with serving(hub) as url:
         yield hub, url
 
@@ -108,7 +109,8 @@ def test_download_is_for_the_admin_in_public_mode(models_yaml: Path) -> None:
 def download_app(fake_hub: tuple[FakeHub, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _, url = fake_hub
     work = tmp_path_factory.mktemp("download-app")
-    models = {"tasks": {"text-classification": {"models": [{"id": r, "label": r} for r in (REPO, MISSING, GATED)]}}}
+    listed = [{"id": repo, "label": repo} for repo in (REPO, MISSING, GATED, RUN_FETCHES)]
+    models = {"tasks": {"text-classification": {"models": listed}}}
     (work / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     env.update(HF_ENDPOINT=url, HF_HOME=str(work / "hf-home"))
@@ -151,3 +153,28 @@ def test_download_in_the_page(
         expect(row).to_contain_text(sentence)
     page.screenshot(path=str(artifacts / "download-gated.png"))
     page.context.close()
+
+
+def test_a_run_on_a_model_not_downloaded_shows_the_download_progress(
+    download_app: str, fake_hub: tuple[FakeHub, str]
+) -> None:
+    """With the Hub online, Run on a listed model not on the machine downloads it first, with the
+    same bytes-and-files progress as the Download button, then answers."""
+    from gradio_client import Client
+
+    hub, _ = fake_hub
+    client = Client(download_app, verbose=False)
+    hub.chunk_delay = 0.3
+    try:
+        job = client.submit(RUN_FETCHES, "A fine day.", 2, api_name="/text_classification")
+        seen: set[str] = set()
+        while not job.done():
+            for unit in job.status().progress_data or []:
+                seen.add(str(unit.desc))
+            time.sleep(0.05)
+        result = job.result()
+    finally:
+        hub.chunk_delay = 0.0
+    assert any(" of 5 files" in desc and "KB of " in desc for desc in seen), seen
+    raw = result[-1] if isinstance(result, (list, tuple)) else result
+    assert len(raw) == 2 and all(0 <= item["score"] <= 1 for item in raw), raw  # top_k=2 labels, scored
