@@ -1,9 +1,165 @@
-"""Evaluate a model on a labelled file (scikit-learn, seqeval, jiwer)."""
+"""Evaluate a model on a labelled file: predictions through the task's pipeline, in batches,
+scored by scikit-learn (text classification) or seqeval (token classification, the CoNLL way).
+
+    insight.evaluate("text-classification", "runs/2025...", "test.csv", "text", "label")
+
+The file is an upload (CSV, TSV, JSON or JSONL) or a bundled sample's test split; its bytes and
+rows are capped as uploads for fine-tuning are (studio/training/limits.py), and a request stops
+predicting after `max_evaluate_seconds()`, scoring the rows done by then.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from studio.errors import UserError
+from studio.insight.evaluate_metrics import classification_scores, tagging_scores
+from studio.insight.evaluate_predict import BATCH_ROWS, predict_labels, predict_tags
+from studio.training import limits
+from studio.training.data import SAMPLES, as_tags, as_tokens, column_problems, guess_columns, sample
+from studio.training.reading import read_table
+
+ProgressCallback = Callable[[float, str], None]
+EVALUATED_TASKS = ("text-classification", "token-classification")
+SAMPLE_COPIES: dict[str, Path] = {}
+
+
+def max_evaluate_seconds() -> int:
+    """How long one evaluation may predict (STUDIO_MAX_EVALUATE_SECONDS overrides it)."""
+    return limits.setting("STUDIO_MAX_EVALUATE_SECONDS", 900)
+
+
+@dataclass(frozen=True)
+class LabelledRows:
+    """The file's usable rows: texts (or word lists) with their labels (or tag lists)."""
+
+    name: str
+    texts: list[Any]
+    labels: list[Any]
+    numbers: list[int]  # each row's number in the file (1 = the first data row)
+    skipped: int  # rows without a text or label, or with as many tags as words not
+
+
+def check_task(task: str) -> None:
+    if task not in EVALUATED_TASKS:
+        raise UserError(f"Evaluation on a file works for {' and '.join(EVALUATED_TASKS)}; pick one of them.")
+
+
+def source_file(task: str, dataset: str | Path | None) -> tuple[Path, str]:
+    """The file to read and the name results call it: an upload, or a bundled sample's test split."""
+    if dataset is None or not str(dataset).strip():
+        raise UserError("Upload a labelled file (CSV, TSV or JSONL) or pick a bundled sample first.")
+    if str(dataset) in SAMPLES:
+        bundled = sample(str(dataset))
+        if bundled.task != task:
+            raise UserError(f"The bundled {bundled.name!r} set is for {bundled.task}; pick it with that task.")
+        return bundled.test, f"bundled {bundled.name} test set"
+    path = Path(dataset)
+    if not path.is_file():
+        raise UserError(f"{path.name} was not found; upload the file again.")
+    return path, path.name
+
+
+def read_rows(task: str, dataset: str | Path, text_column: str | None, label_column: str | None) -> LabelledRows:
+    """The labelled rows, within the upload caps; a UserError naming what to fix."""
+    path, name = source_file(task, dataset)
+    problem = limits.upload_problems(name, path.stat().st_size)  # before reading a byte
+    table = None if problem else read_table(path)
+    problem = problem or limits.upload_problems(name, 0, rows=len(table))
+    if problem:
+        raise UserError(problem)
+    columns = list(table.column_names)
+    guessed_text, guessed_label = guess_columns(columns, task)
+    text_column, label_column = text_column or guessed_text or "", label_column or guessed_label or ""
+    found = column_problems(columns, text_column, label_column)
+    if found:
+        raise UserError(f"{name} cannot be evaluated: {found[0]}.")
+    texts, labels, numbers, skipped = [], [], [], 0
+    for number, (text, label) in enumerate(zip(table[text_column], table[label_column]), start=1):
+        if task == "token-classification":
+            words, tags = as_tokens(text), as_tags(label)
+            usable = bool(words) and len(words) == len(tags)
+            text, label = words, tags
+        else:
+            text, label = str(text or "").strip(), str("" if label is None else label).strip()
+            usable = bool(text) and bool(label)
+        if usable:
+            texts.append(text)
+            labels.append(label)
+            numbers.append(number)
+        else:
+            skipped += 1
+    if not texts:
+        raise UserError(f"{name} has no row with both a {text_column!r} and a {label_column!r} to evaluate on.")
+    return LabelledRows(name, texts, labels, numbers, skipped)
 
 
 class EvaluateActions:
     studio: Any  # studio.studio.Studio
+
+    def evaluate_columns(self, task: str, dataset: str | Path | None) -> dict[str, Any]:
+        """The file's columns and the guessed text and label columns (reads only its head)."""
+        check_task(task)
+        path, _ = source_file(task, dataset)
+        columns = list(read_table(path, head=True).column_names)
+        text, label = guess_columns(columns, task)
+        return {"columns": columns, "text_column": text, "label_column": label}
+
+    def evaluate_sample(self, name: str) -> tuple[str, str]:
+        """(a copy of the bundled sample's test file in a fresh temporary folder, its task): what
+        the page's file box shows when a bundled sample is picked."""
+        bundled = sample(name)
+        copy = SAMPLE_COPIES.get(name)
+        if copy is None or not copy.is_file():  # one copy per sample and process, not one per click
+            copy = Path(tempfile.mkdtemp(prefix="studio-evaluate-")) / f"{bundled.name}-test{bundled.test.suffix}"
+            shutil.copyfile(bundled.test, copy)
+            SAMPLE_COPIES[name] = copy
+        return str(copy), bundled.task
+
+    def evaluate(
+        self,
+        task: str,
+        model: str,
+        dataset: str | Path | None,
+        text_column: str | None,
+        label_column: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Scores of the model on the labelled file (plain data: the API's raw output)."""
+        check_task(task)
+        entry = self.studio.entry(task, model)
+        if entry.source == "openai":
+            raise UserError(f"{entry.display_name} runs on a remote server; evaluate a model that runs here.")
+        rows = read_rows(task, dataset, text_column, label_column)
+        loaded = self.studio.manager.get(entry, self.studio.task(task), None, progress)
+        predict = predict_tags if task == "token-classification" else predict_labels
+        total, deadline = len(rows.texts), time.monotonic() + max_evaluate_seconds()
+        predictions: list[Any] = []
+        for start in range(0, total, BATCH_ROWS):
+            if time.monotonic() > deadline:
+                break
+            predictions += predict(loaded, rows.texts[start : start + BATCH_ROWS])
+            if progress is not None:
+                progress(len(predictions) / total, f"row {len(predictions)} of {total}")
+        done = len(predictions)
+        model_labels = [str(label) for _, label in sorted(loaded.model.config.id2label.items())]
+        score = tagging_scores if task == "token-classification" else classification_scores
+        result = score(rows.texts[:done], rows.labels[:done], predictions, model_labels, rows.numbers[:done])
+        stopped = None
+        if done < total:
+            stopped = f"the time limit of {max_evaluate_seconds()} s was reached after {done:,} of {total:,} rows"
+        return {
+            "task": task,
+            "model": entry.public_id,
+            "dataset": rows.name,
+            "rows": done,
+            "skipped_rows": rows.skipped,
+            "stopped_early": stopped,
+            **result,
+        }
