@@ -25,6 +25,7 @@ from studio.params import MODEL_SETTINGS, Spec, spec_of
 from studio.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
 from studio.results import RunResult, split_output
 from studio.tasks import MODALITY_TITLES, TASKS, Task, TaskTableError, check_tasks, resolve
+from studio.token_view import token_html
 
 __all__ = [
     "MODALITY_TITLES",
@@ -38,6 +39,7 @@ __all__ = [
     "describe",
     "message_text",
     "plain_history",
+    "token_html",
 ]
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,6 @@
-"""Generate > Chat: a conversation with a chat model (its chat template), replies streamed."""
+"""Generate > Chat: a conversation with a chat model (its chat template), replies streamed;
+the last reply's tokens shaded by their probability once it ends (page only: they ride in a
+gr.State, which API clients never see, so /chat returns what it always has)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import gradio as gr
 
 from components.context import TabContext
 from components.run_errors import error_box
-from components.tabs.text_generation import strategy_groups
-from studio.studio import RunResult, describe, plain_history
+from components.tabs.text_generation import PAGE_ONLY, strategy_groups, token_view
+from studio.studio import RunResult, describe, plain_history, token_html
 
 EXAMPLES = [
     {
@@ -22,11 +24,13 @@ EXAMPLES = [
 
 
 def conversation(result: RunResult) -> list[Any]:
-    """The conversation so far (shown in the Chatbot and kept as history), the message box cleared."""
+    """The conversation so far (shown in the Chatbot and kept as history), the message box cleared,
+    the figures, and the reply's token probabilities (the final update's visual has them)."""
     history = plain_history(result.inputs.get("history"))
     history.append({"role": "user", "content": str(result.inputs.get("message") or "").strip()})
     history.append({"role": "assistant", "content": result.output or "…"})
-    return [history, history, "", describe(result.visual)]
+    tokens = result.visual.get("token_probabilities") if isinstance(result.visual, dict) else None
+    return [history, history, "", describe(result.visual), tokens]
 
 
 def build(ctx: TabContext) -> None:
@@ -44,6 +48,9 @@ def build(ctx: TabContext) -> None:
                 ui.stop_button()
                 clear = gr.Button("Clear")
             figures = gr.Markdown(elem_classes=["live-figures"])
+            with gr.Accordion("Token probabilities of the last reply", open=True):
+                shading = token_view()
+            reply_tokens = gr.State()
         with gr.Column(scale=2):
             ui.input("system_prompt")
             strategy = ui.input("strategy")
@@ -65,14 +72,15 @@ def build(ctx: TabContext) -> None:
         show_progress="hidden",
     )
     ui.finish(
-        outputs=[chatbot, history, message, figures],
+        outputs=[chatbot, history, message, figures, reply_tokens],
         to_outputs=conversation,
         examples=EXAMPLES,
         submit=[message],
     )
+    reply_tokens.change(lambda tokens: token_html([tokens]), reply_tokens, shading, **PAGE_ONLY)
     clear.click(
-        lambda: ([], [], "", None),
-        outputs=[chatbot, history, figures, ui.raw],
+        lambda: ([], [], "", None, None),
+        outputs=[chatbot, history, figures, ui.raw, reply_tokens],
         api_visibility="undocumented",
         queue=False,
     )

@@ -1,22 +1,17 @@
 """Generate > Text generation: every decoding strategy, streamed token by token, with Stop,
-live figures, and a side-by-side comparison of strategies on the same prompt."""
+live figures, each token shaded by its probability once the run ends, and a side-by-side
+comparison of strategies on the same prompt (components/tabs/compare_strategies.py)."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
 
-from components.context import SETTING_NAMES, TabContext, TaskUI, on_zero_gpu, visitor_request_parameter
-from components.limits import VISITORS
-from components.stopping import on_start, wire_stop
-from studio.params import MODEL_SETTINGS
-from studio.studio import describe
+from components.context import TabContext
+from studio.studio import describe, token_html
 
-OFF = "off"
-COMPARE_COLUMNS = 3
+PAGE_ONLY = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 EXAMPLES = [
     # Greedy with a mild repetition penalty: plain greedy loops on small base models (Gemma 270M:
     # "The capital of the world is New York." again and again); 1.2 keeps it deterministic and on topic.
@@ -34,6 +29,22 @@ def as_text(output: Any) -> str:
     if len(texts) == 1:
         return texts[0]
     return "\n\n".join(f"── {number} ──\n{text}" for number, text in enumerate(texts, 1))
+
+
+def has_tokens(output: Any) -> bool:
+    """Whether text generation's raw output has each sequence's `tokens` (only the final update has)."""
+    return bool(output) and isinstance(output, list) and all(isinstance(i, dict) and i.get("tokens") for i in output)
+
+
+def shaded(output: Any) -> str:
+    """Text generation's raw output as shaded tokens (studio/token_view.py); "" before it has them."""
+    return token_html([item["tokens"] for item in output]) if has_tokens(output) else ""
+
+
+def token_view() -> gr.HTML:
+    """Where a run's shaded tokens appear, titled by the HTML itself (nothing shows before a run
+    ends); hover or tap a token for its alternatives. No JavaScript."""
+    return gr.HTML(container=False, js_on_load=None, elem_classes=["token-shading"])
 
 
 def strategy_groups(strategy: str) -> list[gr.Group]:
@@ -59,10 +70,11 @@ def build(ctx: TabContext) -> None:
                 ui.inputs("repetition_penalty", "no_repeat_ngram_size")
             with gr.Row():
                 ui.run_button("Generate")
-                stop = ui.stop_button()
+                ui.stop_button()
         with gr.Column():
             text = gr.Textbox(label="Generated text", lines=10, interactive=False, elem_classes=["generated-text"])
             figures = gr.Markdown(elem_classes=["live-figures"])
+            shading = token_view()
             ui.raw_output()
     strategy.change(
         lambda chosen: [*strategy_groups(chosen), gr.Slider(visible=chosen != "greedy")],
@@ -77,79 +89,11 @@ def build(ctx: TabContext) -> None:
         to_outputs=lambda result: [as_text(result.output), describe(result.visual)],
         examples=EXAMPLES,
     )
+    # Page only (the API's outputs stay text, figures, raw): cleared when a run starts, drawn
+    # from the raw output's tokens when it ends.
+    ui.button.click(lambda: "", outputs=shading, **PAGE_ONLY)
+    ui.event.then(shaded, inputs=ui.raw, outputs=shading, **PAGE_ONLY)
 
-    with gr.Accordion("Compare strategies", open=False):
-        gr.Markdown("The same prompt and settings, run with each strategy in turn, side by side.")
-        columns = []
-        with gr.Row():
-            for default in ui.spec["strategy"].choices[:COMPARE_COLUMNS]:
-                with gr.Column():
-                    choice = gr.Dropdown([*strategy_choices(ui), ("Off", OFF)], value=default, label="Strategy")
-                    shown = gr.Textbox(label="Generated text", lines=6, interactive=False)
-                    live = gr.Markdown(elem_classes=["compare-figures"])
-                    columns.append((choice, shown, live))
-        compare_button = gr.Button("Compare", variant="primary")
-    shared = [ui.widgets[name] for name in compare_shared_names(ui)]
-    compared = on_start(stop, [compare_button.click])(
-        fn=on_zero_gpu(compare_handler(ui)),
-        inputs=[ui.model, ui.widgets["prompt"], *[c[0] for c in columns], *shared, *ui.settings],
-        outputs=[item for column in columns for item in column[1:]],
-        api_name="compare_strategies",
-    )
-    wire_stop(stop, [compared])  # Stop ends a comparison too
+    from components.tabs.compare_strategies import compare_strategies  # it uses this module's helpers
 
-
-def strategy_choices(ui: TaskUI) -> list[tuple[str, str]]:
-    """(label, value) of each strategy, as the strategy radio shows them."""
-    param = ui.spec["strategy"]
-    return list(zip(param.choice_labels, param.choices))
-
-
-def compare_shared_names(ui: TaskUI) -> list[str]:
-    """The inputs every compared strategy shares: the generation parameters but strategy."""
-    return [name for name in ui.spec.names if name not in ("prompt", "strategy")]
-
-
-def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
-    """The /compare_strategies handler: its signature (model, prompt, strategy_1..3, the shared
-    generation parameters, the model settings) comes from the spec, with its defaults."""
-    shared_names = compare_shared_names(ui)
-    strategy = ui.spec["strategy"]
-
-    def compare_strategies(*args: Any) -> Iterator[list[Any]]:
-        """Run the prompt with up to three strategies in turn; each column streams its text."""
-        *values, progress, request = args
-        with VISITORS.running(ui.studio, request):
-            yield from compare_columns(values, progress)
-
-    def compare_columns(values: list[Any], progress: Any) -> Iterator[list[Any]]:
-        model_id, prompt = values[0], values[1]
-        choices = values[2 : 2 + COMPARE_COLUMNS]
-        rest = values[2 + COMPARE_COLUMNS :]
-        shared = {"prompt": prompt, **dict(zip(shared_names, rest))}
-        settings = dict(zip(SETTING_NAMES, rest[len(shared_names) :]))
-        shown: list[Any] = ["", ""] * COMPARE_COLUMNS
-        for index, choice in enumerate(choices):
-            if choice == OFF:
-                shown[2 * index + 1] = "off"
-                continue
-            for result in ui.results(model_id, {**shared, "strategy": choice}, settings, progress):
-                if result.output is not None:
-                    shown[2 * index] = as_text(result.output)
-                shown[2 * index + 1] = describe(result.visual)
-                yield list(shown)
-
-    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    by_name = {parameter.name: parameter for parameter in ui.spec.signature_parameters()}
-    parameters = [inspect.Parameter("model", keyword), by_name["prompt"]]
-    parameters += [
-        inspect.Parameter(f"strategy_{number}", keyword, default=default, annotation=str)
-        for number, default in enumerate(strategy.choices[:COMPARE_COLUMNS], 1)
-    ]
-    parameters += [by_name[name] for name in shared_names]
-    parameters += [inspect.Parameter(param.name, keyword, default=param.default) for param in MODEL_SETTINGS]
-    parameters.append(inspect.Parameter("progress", keyword, default=gr.Progress()))
-    parameters.append(visitor_request_parameter())
-    compare_strategies.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    compare_strategies.__annotations__ = {"request": gr.Request}
-    return compare_strategies
+    compare_strategies(ui)

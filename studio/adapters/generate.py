@@ -209,7 +209,23 @@ def chat(
         ) from None
     batch = _fit(loaded, {name: batch[name] for name in ("input_ids", "attention_mask") if name in batch})
     ends = tuple(getattr(entry, "end_of_turn", None) or ())
-    yield from stream_generation(loaded.model, tokenizer, batch, params, shape=lambda texts: reply(texts[0], ends))
+    # The final update's visual (live figures) adds `token_probabilities`, the reply's, which
+    # the page shades; the raw output (what the API and MCP return) stays the reply string alone.
+    recorded: list[list[dict[str, Any]]] = []
+
+    def shaped(texts: list[str], tokens: list[list[dict[str, Any]]] | None = None) -> str:
+        if tokens is not None:  # the final update: the reply's token probabilities, for the page only
+            recorded.append(reply_tokens(tokens[0], texts[0], ends))
+        return reply(texts[0], ends)
+
+    updates = stream_generation(loaded.model, tokenizer, batch, params, shape=shaped, token_probabilities=True)
+    try:
+        for update in updates:
+            if recorded:  # the raw output stays the reply string; the tokens ride with the live figures
+                update = Output(update.raw, visual={**(update.visual or {}), "token_probabilities": recorded.pop()})
+            yield update
+    finally:
+        updates.close()  # Stop or a closed tab: ends generate() (a for loop does not close it as yield from did)
 
 
 def reply(text: str, ends: tuple[str, ...]) -> str:
@@ -217,3 +233,17 @@ def reply(text: str, ends: tuple[str, ...]) -> str:
     for end in ends:
         text = text.split(end, 1)[0]
     return text.strip()
+
+
+def reply_tokens(tokens: list[dict[str, Any]], text: str, ends: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The reply's token items: those before where the model started the next turn (as reply() cuts)."""
+    cut = min((text.find(end) for end in ends if end in text), default=-1)
+    if cut < 0:
+        return tokens
+    kept, length = [], 0
+    for item in tokens:
+        if length >= cut:
+            break
+        kept.append(item)
+        length += len(item["token"])
+    return kept
