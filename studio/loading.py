@@ -246,7 +246,12 @@ def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> Loaded
             entry, task.id, settings, device, pipe.model, processor, pipe, source, model_bytes(pipe.model)
         )
     model_class = getattr(transformers, task.model_class)
-    model = model_class.from_pretrained(source, **kwargs)
+    base = getattr(entry, "adapter_of", "")  # a LoRA run saved as its adapter alone (studio/training/store.py)
+    model = model_class.from_pretrained(base or source, **kwargs)
+    if base:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, source).merge_and_unload()
     if not quantized:
         model = model.to(device)
     model.eval()

@@ -45,6 +45,13 @@ API_DEFAULTS: dict[str, Any] = {
     "push_to_hub": False,
     "hub_model_id": "",
     "hub_token": "",
+    # added later, after hub_token (and after admin_token in /train_start): older calls keep working
+    "use_lora": False,
+    "lora_r": 8,
+    "lora_alpha": 16,
+    "lora_dropout": 0.05,
+    "lora_target_modules": "",
+    "merge_adapter": True,
 }
 
 

@@ -45,7 +45,8 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     view.runs_raw.change(handlers.shown_if(gr.Dataframe), view.runs_raw, view.runs_table, queue=False, **PRIVATE)
     view.command.change(handlers.shown_if(gr.Code), view.command, view.command, queue=False, **PRIVATE)
     choose_task = bind(handlers.choose_task, jobs)
-    inputs["task"].change(choose_task, [inputs["task"], inputs["model"]], inputs["model"], queue=False, **QUIET)
+    task_outputs = [inputs["model"], view.lora_settings]
+    inputs["task"].change(choose_task, [inputs["task"], inputs["model"]], task_outputs, queue=False, **QUIET)
     describe = bind(handlers.describe, jobs)
     inputs["dataset"].upload(describe, data, columns, **QUIET)
     inputs["sample"].input(describe, data, columns, **QUIET)
@@ -56,9 +57,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     runs_view = bind(handlers.runs_view, jobs)
     start = bind(handlers.start, jobs, "train_start", spec, admin=True)
     admin_token = view.admin_token
-    started = view.train.click(
-        start, [*view.start_inputs(spec), admin_token], [view.run_id, view.start_raw], api_name="train_start"
-    )
+    started = view.train.click(start, view.train_inputs(spec), [view.run_id, view.start_raw], api_name="train_start")
     streaming = started.success(
         train_status,
         view.run_id,
@@ -92,7 +91,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     attached = demo.load(attach, None, [view.run_id, *view.stream_outputs], concurrency_limit=None, **QUIET)
     ended.append(attached.then(runs_view, None, view.runs_outputs, **QUIET))
     if ctx is not None:
-        refresh_lists(demo, ctx, spec["task"].choices, ended)
+        refresh_lists(demo, ctx, jobs.served_tasks(), ended)
 
 
 def refresh_lists(demo: gr.Blocks, ctx: TabContext, task_ids: tuple[str, ...], ended: list) -> None:

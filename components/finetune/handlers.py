@@ -19,6 +19,7 @@ import pandas as pd
 from components.errors import shown_as_gr_error
 from components.finetune.views import (
     PLOT_SERIES,
+    admin_position,
     empty_counts,
     loss_frame,
     progress_html,
@@ -34,6 +35,7 @@ ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
 
 # Empty texts from the page mean "not given" (the config stores None).
 OPTIONAL_TEXTS = ("sample", "text_column", "label_column", "hub_model_id")
+LORA_TASK = "text-generation"  # the task whose runs may train LoRA adapters (its settings show then)
 
 
 def bind(
@@ -41,25 +43,28 @@ def bind(
 ) -> Any:
     """function with the JobManager filled in, as a plain function Gradio can read: its signature
     (with a spec, the *values become the spec's parameter names and defaults, so the API shows
-    them; admin=True adds the function's keyword-only admin_token, request and profile) and its
-    annotations (so Gradio fills gr.Request and gr.OAuthProfile, hidden from the API)."""
+    them; admin=True adds the function's keyword-only admin_token, request and profile, after
+    the first version's parameters) and its annotations (so Gradio fills gr.Request and
+    gr.OAuthProfile, hidden from the API)."""
     params = list(inspect.signature(function).parameters.values())[1:]
-    count = len(spec.params) if spec is not None else 0
     if spec is not None:
         named = [
             inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in spec.params
         ]
         keyword = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in params if p.kind == p.KEYWORD_ONLY]
-        params = named + (keyword if admin else [])
+        split = admin_position(spec) if admin else len(named)
+        params = named[:split] + (keyword if admin else []) + named[split:]
     signature = inspect.Signature(params)
+    spec_names = spec.names if spec is not None else []
 
     def call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if spec is None:
             return function(jobs, *args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        values = list(bound.arguments.values())
-        return function(jobs, *values[:count], **dict(zip(list(bound.arguments)[count:], values[count:])))
+        values = [bound.arguments[key] for key in spec_names]
+        rest = {key: value for key, value in bound.arguments.items() if key not in spec_names}
+        return function(jobs, *values, **rest)
 
     if inspect.isgeneratorfunction(function):
 
@@ -235,10 +240,12 @@ def access_view(jobs: Any, request: gr.Request = None, profile: gr.OAuthProfile 
     return (gr.Markdown(line), *[gr.Button(interactive=admin) for _ in range(ADMIN_BUTTONS)])
 
 
-def choose_task(jobs: Any, chosen: str, current: str | None) -> gr.Dropdown:
+def choose_task(jobs: Any, chosen: str, current: str | None) -> tuple[gr.Dropdown, gr.Accordion]:
+    """The task's base models (the pick kept when offered), and the LoRA settings shown for text generation."""
     choices = [(e.display_name, e.public_id) for e in jobs.base_models(chosen)]
     ids = [i for _, i in choices]
-    return gr.Dropdown(choices=choices, value=current if current in ids else jobs.default_base_model(chosen))
+    value = current if current in ids else jobs.default_base_model(chosen)
+    return gr.Dropdown(choices=choices, value=value), gr.Accordion(visible=chosen == LORA_TASK)
 
 
 def describe(jobs: Any, path: str | None, sample: str, task: str) -> tuple[Any, ...]:

@@ -39,6 +39,20 @@ FOLLOW_LOG_JS = """() => requestAnimationFrame(() => {
   box.dataset.follow = !last || box.scrollTop + box.clientHeight >= last - 24 ? '1' : '0';
   if (box.dataset.follow === '1') end(); else box.dataset.height = box.scrollHeight;
 })"""
+# The last parameter of /train_start's first version: admin_token follows it, and the parameters
+# added since (LoRA) follow admin_token, so calls written for the older endpoint keep working.
+FIRST_VERSION_ENDS = "hub_token"
+
+
+def admin_position(spec: Spec) -> int:
+    """Where admin_token goes among the spec's parameters (after FIRST_VERSION_ENDS)."""
+    names = spec.names
+    return names.index(FIRST_VERSION_ENDS) + 1 if FIRST_VERSION_ENDS in names else len(names)
+
+
+LORA_SETTINGS = ("use_lora", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "merge_adapter")
+# Where a finished run's model is offered, when more than its own tab.
+OFFERED_IN = {"text-generation": "Text generation and Chat tabs"}
 RUN_COLUMNS = ["run", "status", "task", "base model", "data", "accuracy", "f1", "resumable"]
 
 
@@ -83,8 +97,10 @@ def status_markdown(status: dict[str, Any]) -> str:
     if status.get("error"):
         text += f"\n\n⚠️ {status['error']}"
     if status.get("final_metrics"):
-        shown = {k: round(v, 4) for k, v in status["final_metrics"].items() if k in ("accuracy", "f1", "loss")}
-        text += f"\n\nFinal metrics: {shown}. The model is now offered in the {status['task']} tab."
+        metrics = status["final_metrics"].items()
+        shown = {k: round(v, 4) for k, v in metrics if k in ("accuracy", "f1", "loss", "perplexity")}
+        where = OFFERED_IN.get(status["task"], f"{status['task']} tab")
+        text += f"\n\nFinal metrics: {shown}. The model is now offered in the {where}."
     return text
 
 
@@ -125,6 +141,12 @@ class FinetuneView:
     def start_inputs(self, spec: Spec) -> list[gr.Component]:
         return [self.inputs[name] for name in spec.names]
 
+    def train_inputs(self, spec: Spec) -> list[gr.Component]:
+        """/train_start's inputs: the spec's, with the admin token after the first version's."""
+        inputs = self.start_inputs(spec)
+        split = admin_position(spec)
+        return [*inputs[:split], self.admin_token, *inputs[split:]]
+
     @property
     def stream_outputs(self) -> list[gr.Component]:
         return [self.status_md, self.progress, self.plot, self.log_tail, self.queue_md, self.status_raw]
@@ -147,7 +169,7 @@ def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
         [(e.display_name, e.public_id) for e in jobs.base_models(task.default)],
         value=jobs.default_base_model(task.default),
         label=spec["model"].title,
-        info="A new classification head is added for your labels.",
+        info="Classification: a new head is added for your labels. Text generation: it learns your responses.",
         # Checked by the JobManager (models.yaml encoders + earlier runs), so the API can pick any task's.
         allow_custom_value=True,
         elem_classes=["base-model"],
@@ -171,6 +193,14 @@ def _settings(view: FinetuneView, spec: Spec) -> None:
             with gr.Row():
                 for name in row:
                     inputs[name] = widget(spec[name])
+    lora_shown = spec["task"].default == "text-generation"
+    with gr.Accordion("LoRA (text generation)", open=True, visible=lora_shown) as view.lora_settings:
+        with gr.Row():
+            for name in LORA_SETTINGS[:4]:
+                inputs[name] = widget(spec[name])
+        with gr.Row():
+            for name in LORA_SETTINGS[4:]:
+                inputs[name] = widget(spec[name])
     with gr.Accordion("Push to the Hub", open=False):
         inputs["push_to_hub"] = widget(spec["push_to_hub"])
         inputs["hub_model_id"] = widget(spec["hub_model_id"], placeholder="you/my-model")
@@ -236,8 +266,9 @@ def layout(jobs: Any) -> FinetuneView:
     view = FinetuneView()
     admin = not jobs.access.public  # a visitor of a public app sees the tab read-only
     gr.Markdown(
-        "Fine-tune an encoder on your data: the run happens in its own process on the server, so you can "
-        "close or reload the page. One run trains at a time; others wait in the queue."
+        "Fine-tune a model on your data: an encoder as a classifier, or a causal LM on instructions (full or "
+        "LoRA), served in Text generation and Chat. The run happens in its own process on the server, so you "
+        "can close or reload the page. One run trains at a time; others wait in the queue."
     )
     _admin_row(view, jobs.access)
     with gr.Row():

@@ -5,11 +5,19 @@ arbitrary path on the server."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, shorten
+from studio.training.kinds import kind_for
 
-BASE_MODEL_TASKS = ("feature-extraction", "fill-mask")
+
+def base_model_tasks(task: str) -> tuple[str, ...]:
+    """The models.yaml tasks whose models a run of this task may start from: its own, then its kind's."""
+    try:
+        return (task, *kind_for(task).BASE_MODEL_TASKS)
+    except KeyError:
+        return (task,)
 
 
 class Catalogue:
@@ -18,12 +26,12 @@ class Catalogue:
         self.fine_tuned = fine_tuned
 
     def base_models(self, task: str) -> list[ModelEntry]:
-        """Models a run can start from, without repeats."""
+        """Models a run can start from, without repeats (a LoRA adapter saved alone is no base: its merged copy is)."""
         entries: list[ModelEntry] = []
         if self.config is not None:
-            for task_id in (task, *BASE_MODEL_TASKS):
+            for task_id in base_model_tasks(task):
                 entries += self.config.entries(task_id)
-        entries += self.fine_tuned(task)
+        entries += [entry for entry in self.fine_tuned(task) if not getattr(entry, "adapter_of", "")]
         unique: dict[str, ModelEntry] = {}
         for entry in entries:
             unique.setdefault(entry.id, entry)
@@ -55,4 +63,14 @@ class Catalogue:
                 f"Base model {entry.display_name} is not downloaded and the Hub is unreachable; "
                 "pick an offline model or run `hf download` first."
             )
+        if self.gguf_base(task, model):
+            return ""  # converted by the worker (a minute, once), never inside this request
         return getattr(entry, "folder", "") or resolve_source(entry)  # a fine-tuned run: its model folder
+
+    def gguf_base(self, task: str, model: str | None) -> dict[str, Any] | None:
+        """A packaged GGUF base model's packages and file name (studio/gguf.py converts it), else None."""
+        entry = self.entry(task, model)
+        if entry.source != "package" or not entry.gguf_file:
+            return None
+        packages = entry.package if isinstance(entry.package, list) else [entry.package]
+        return {"package": [str(name) for name in packages], "gguf_file": entry.gguf_file}

@@ -13,16 +13,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from studio.errors import UserError, shorten
 from studio.params import Param, Spec
+from studio.training.checks import bounds, checked, sentence
 
-TaskName = Literal["text-classification", "token-classification"]
+__all__ = ["checked", "sentence"]  # the checks live in checks.py; callers import them from here too
+
+TaskName = Literal["text-classification", "token-classification", "text-generation"]
 Precision = Literal["no", "fp16", "bf16"]
 TRAINING_TASKS: tuple[str, ...] = get_args(TaskName)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
-TASK_LABELS = ("Text classification", "Token classification (NER)")
+TASK_LABELS = ("Text classification", "Token classification (NER)", "Text generation (instructions)")
 
 
 def ui(**extra: Any) -> dict[str, Any]:
@@ -84,6 +86,30 @@ class DataSource(_Section):
     name: str = Field("", description="How messages and the runs table call the data.")
 
 
+class LoraSettings(_Section):
+    """config.json's "lora" section (text generation only): full fine-tuning, or LoRA adapters
+    (peft) on the layers named, merged into a plain model copy when asked."""
+
+    use_lora: bool = Field(
+        False,
+        description="Train small LoRA adapters instead of every weight (text generation).",
+        json_schema_extra=ui(label="LoRA: train small adapter matrices, not every weight"),
+    )
+    lora_r: int = Field(8, ge=1, le=256, description="LoRA rank: the adapters' inner size.")
+    lora_alpha: int = Field(16, ge=1, le=1024, description="LoRA scale (the update is scaled by alpha / r).")
+    lora_dropout: float = Field(0.05, ge=0.0, le=0.9, description="Dropout on the adapters' input.")
+    lora_target_modules: str = Field(
+        "",
+        description="Layer names to adapt, comma-separated (empty: q/k/v/o projections, c_attn for GPT-2, else all).",
+        json_schema_extra=ui(label="lora_target_modules (empty: the architecture's default)"),
+    )
+    merge_adapter: bool = Field(
+        True,
+        description="Also save a merged model (it loads like any model); the adapter is saved either way.",
+        json_schema_extra=ui(label="Also save a merged model (loads like any model)"),
+    )
+
+
 class TrainingConfig(_Section):
     """Everything a run needs: what the user chose, and what it resolved to (model path, labels, launcher)."""
 
@@ -99,13 +125,19 @@ class TrainingConfig(_Section):
     model_path: str | None = None
     data: DataSource = Field(default_factory=DataSource)
     text_column: str = Field(
-        "", description="The text (NER: tokens) column.", json_schema_extra=ui(label="Text column")
+        "",
+        description="The text (NER: tokens; instructions: prompt or messages) column.",
+        json_schema_extra=ui(label="Text column"),
     )
     label_column: str = Field(
-        "", description="The label (NER: tags) column.", json_schema_extra=ui(label="Label column")
+        "",
+        description="The label (NER: tags; instructions: response) column.",
+        json_schema_extra=ui(label="Label column"),
     )
     labels: list[str] = Field(default_factory=list)
     training: Hyperparameters = Field(default_factory=Hyperparameters)
+    lora: LoraSettings | None = None  # text generation only (None: not that task)
+    gguf_base: dict[str, Any] | None = None  # a packaged GGUF base: converted by the worker (studio/gguf.py)
     num_processes: int = Field(1, ge=1, le=1024, description="2+: torchrun on the CPU, accelerate launch on GPUs.")
     launcher: Literal["python", "torchrun", "accelerate"] = "python"
     accelerate_config: str | None = None
@@ -130,77 +162,12 @@ class TrainingConfig(_Section):
         dumped = self.model_dump(mode="json")
         dumped["data"] = self.data.model_dump(mode="json", exclude_none=True)
         dumped["training"] = self.training.model_dump(mode="json", exclude_none=True)
-        for key in ("run_id", "created"):
+        for key in ("run_id", "created", "lora", "gguf_base"):  # absent when unset: older runs' shape
             if dumped[key] is None:
                 del dumped[key]
         if self.created is not None:  # written last, as before
             dumped["created"] = dumped.pop("created")
         return dumped
-
-
-# ---------------------------------------------------------------------------------------- errors
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _number(value)
-    return shorten(repr(value), 42)
-
-
-def _bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
-    low = high = None
-    field = model.model_fields.get(name)
-    for rule in field.metadata if field else ():
-        low = getattr(rule, "ge", low)
-        high = getattr(rule, "le", high)
-    return low, high
-
-
-def _owner(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[type[BaseModel], str]:
-    """The model and field an error location names (e.g. ("training", "seed"))."""
-    names = [part for part in loc if isinstance(part, str)]
-    for part in names[:-1]:
-        annotation = model.model_fields[part].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-    return model, names[-1] if names else "config"
-
-
-def sentence(model: type[BaseModel], error: ValidationError, highs: Mapping[str, float] | None = None) -> str:
-    """The first problem as one sentence naming the parameter and what it may be."""
-    first = error.errors()[0]
-    owner, name = _owner(model, first["loc"])
-    kind, value = first["type"], first.get("input")
-    low, high = _bounds(owner, name)
-    high = (highs or {}).get(name, high)
-    if low is not None and high is not None and kind != "missing":
-        whole = " a whole number" if kind == "int_from_float" else ""
-        return f"{name} must be{whole} between {_number(low)} and {_number(high)}; got {_shown(value)}."
-    if kind == "literal_error":
-        annotation = owner.model_fields[name].annotation
-        return f"{name} must be one of {', '.join(map(str, get_args(annotation)))}; got {_shown(value)}."
-    if kind.startswith("bool"):
-        return f"{name} must be true or false; got {_shown(value)}."
-    return f"{name} is not valid ({first['msg']}); got {_shown(value)}."
-
-
-def checked(model: type[_Section], values: Mapping[str, Any], highs: Mapping[str, float] | None = None) -> Any:
-    """model(**values), or a UserError of one sentence instead of pydantic's report.
-
-    highs: tighter upper bounds known only at run time (num_processes: this machine's cores)."""
-    try:
-        result = model.model_validate(dict(values))
-    except ValidationError as error:
-        raise UserError(sentence(model, error, highs)) from None
-    for name, high in (highs or {}).items():
-        if getattr(result, name) > high:
-            low = _bounds(model, name)[0]
-            raise UserError(
-                f"{name} must be between {_number(low)} and {_number(high)}; got {_shown(getattr(result, name))}."
-            )
-    return result
 
 
 # ----------------------------------------------------------------------------------- the spec
@@ -253,7 +220,7 @@ def field_param(model: type[BaseModel], name: str) -> Param:
     options = tuple(a for a in get_args(annotation) if a is not type(None))
     choices = get_args(annotation) if getattr(annotation, "__origin__", None) is Literal else ()
     kind = hint.get("kind") or ("choice" if choices else _KINDS.get(options[0] if options else annotation, "any"))
-    low, high = _bounds(model, name)
+    low, high = bounds(model, name)
     numeric = kind in ("int", "float")
     return Param(
         hint.get("api", name),
@@ -285,4 +252,6 @@ def training_spec(samples: Mapping[str, str] | None = None) -> Spec:
                 choice_labels=("none: upload a file", *(f"{key}: {text}" for key, text in samples.items())),
             )
         params.append(param)
-    return Spec((*params, HUB_TOKEN))
+    # Added after the first version of the API (and after admin_token in /train_start): old calls keep working.
+    lora = [field_param(LoraSettings, name) for name in LoraSettings.model_fields]
+    return Spec((*params, HUB_TOKEN, *lora))

@@ -11,47 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
-from studio.training import limits
+from studio.training import instructions, limits
 from studio.training.reading import FORMATS, check_encoding, is_large, read_table
+from studio.training.samples import DATA_DIR, SAMPLES, Sample
 
-__all__ = ["FORMATS", "check_encoding", "read_table"]
-
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A dataset bundled in data/ (written for this project)."""
-
-    name: str
-    task: str
-    train: Path
-    test: Path
-    text_column: str
-    label_column: str
-    description: str
-
-
-SAMPLES: dict[str, Sample] = {
-    "sentiment": Sample(
-        "sentiment",
-        "text-classification",
-        DATA_DIR / "sentiment" / "train.csv",
-        DATA_DIR / "sentiment" / "test.csv",
-        "text",
-        "label",
-        "English sentences, positive / negative (840 train, 192 test)",
-    ),
-    "ner": Sample(
-        "ner",
-        "token-classification",
-        DATA_DIR / "ner" / "train.jsonl",
-        DATA_DIR / "ner" / "test.jsonl",
-        "tokens",
-        "ner_tags",
-        "English named entities PER / LOC / ORG in IOB2 (205 train, 50 test sentences)",
-    ),
-}
+__all__ = ["DATA_DIR", "FORMATS", "SAMPLES", "Sample", "check_encoding", "read_table"]
 
 
 @dataclass
@@ -73,6 +37,8 @@ def sample(name: str) -> Sample:
 
 def guess_columns(columns: list[str], task: str) -> tuple[str | None, str | None]:
     """The likely text and label columns, by name."""
+    if task == instructions.TEXT_GENERATION:
+        return instructions.guess_columns(columns)
     lowered = {column.lower(): column for column in columns}
     text_names = ["tokens", "words", "text", "sentence"] if task == "token-classification" else []
     text_names += ["text", "sentence", "content", "review", "review_text", "document", "tokens", "words"]
@@ -103,7 +69,7 @@ def as_tags(value: Any) -> list[str]:
 def label_counts(table: Any, task: str, label_column: str) -> dict[str, int]:
     """Every label with how often it occurs (per row, or per token for NER), most common first."""
     counts: Counter[str] = Counter()
-    for value in table[label_column]:
+    for value in table[label_column] if task != instructions.TEXT_GENERATION else ():  # no labels to count
         if task == "token-classification":
             counts.update(as_tags(value))
         elif value is not None and str(value).strip():
@@ -182,6 +148,8 @@ def column_problems(columns: list[str], text_column: str, label_column: str) -> 
 
 def problems(table: Any, task: str, text_column: str, label_column: str) -> list[str]:
     """Everything wrong with the data for this task and mapping (empty when it can train)."""
+    if task == instructions.TEXT_GENERATION:
+        return instructions.problems(table, text_column, label_column)
     found = column_problems(list(table.column_names), text_column, label_column)
     if found:
         return found
@@ -236,7 +204,8 @@ def validate(
 ) -> None:
     """A UserError listing every problem at once, or nothing (header_only: the columns only)."""
     if header_only:
-        found = column_problems(list(table.column_names), text_column, label_column)
+        check = instructions.column_problems if task == instructions.TEXT_GENERATION else column_problems
+        found = check(list(table.column_names), text_column, label_column)
     else:
         found = problems(table, task, text_column, label_column)
     if found:

@@ -26,7 +26,8 @@ from studio.params import Spec
 from studio.training import data as training_data
 from studio.training import launcher, limits, prepare
 from studio.training.catalogue import Catalogue
-from studio.training.config import TrainingConfig, training_spec
+from studio.training.config import TRAINING_TASKS, TrainingConfig, training_spec
+from studio.training.kinds import served_tasks
 from studio.training.store import RunStore
 from studio.training.supervisor import TERMINAL, Supervisor
 
@@ -75,6 +76,10 @@ class JobManager(Supervisor):
     # ------------------------------------------------------- what a run may be (for the tab)
     def base_models(self, task: str) -> list[ModelEntry]:
         return self.catalogue.base_models(task)
+
+    def served_tasks(self) -> tuple[str, ...]:
+        """The inference tasks whose tabs may offer a fine-tuned model (text generation runs: chat too)."""
+        return tuple(dict.fromkeys(name for task in TRAINING_TASKS for name in served_tasks(task)))
 
     def default_base_model(self, task: str) -> str | None:
         return self.catalogue.default_base_model(task)

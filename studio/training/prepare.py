@@ -11,9 +11,11 @@ from studio.errors import UserError
 from studio.training import data as training_data
 from studio.training import launcher
 from studio.training.catalogue import Catalogue
-from studio.training.config import TRAINING_TASKS, Hyperparameters, TrainingConfig, checked
+from studio.training.config import TRAINING_TASKS, Hyperparameters, LoraSettings, TrainingConfig, checked
+from studio.training.instructions import TEXT_GENERATION
 
 HYPERPARAMETERS = tuple(Hyperparameters.model_fields)
+LORA_SETTINGS = tuple(LoraSettings.model_fields)
 
 
 def build_config(
@@ -33,7 +35,9 @@ def build_config(
 ) -> TrainingConfig:
     """Check every argument and the data; the run's config (without run_id).
 
-    hyperparameters: any of Hyperparameters' fields; left out, they keep its defaults."""
+    hyperparameters: any of Hyperparameters' (and LoraSettings') fields; left out, they keep their defaults.
+    LoRA settings apply to text generation; other tasks ignore them (the page hides them there)."""
+    lora = {name: hyperparameters.pop(name) for name in LORA_SETTINGS if name in hyperparameters}
     unknown = [name for name in hyperparameters if name not in HYPERPARAMETERS]
     if unknown:
         raise TypeError(f"build_config() got an unexpected keyword argument {unknown[0]!r}")
@@ -61,6 +65,8 @@ def build_config(
             "label_column": label_column,
             "labels": training_data.ordered_labels(counts, task),
             "training": training,
+            "lora": checked(LoraSettings, lora) if task == TEXT_GENERATION else None,
+            "gguf_base": catalogue.gguf_base(task, model),
             "num_processes": num_processes,
             "push_to_hub": push_to_hub,
             "hub_model_id": hub_model_id or None,

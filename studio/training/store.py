@@ -23,6 +23,7 @@ from pydantic import Field
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.training.config import TrainingConfig
+from studio.training.kinds import served_tasks
 from studio.training.loadreport import readable
 
 LOG_TAIL_LINES = 80
@@ -33,9 +34,11 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~/|/)(?:[^\s/'\"]+/)+")
 
 class RunModel(ModelEntry):
     """A completed run as a `local` model entry: its id is runs/<run_id>; `folder`, where its
-    weights are, is used by loading only and never shown."""
+    weights are, is used by loading only and never shown. A LoRA run saved without merging is
+    its adapter folder, loaded on `adapter_of`, its base model's folder (studio/loading.py)."""
 
     folder: str = Field("", exclude=True, repr=False)
+    adapter_of: str = Field("", exclude=True, repr=False)
 
 
 def scrub_paths(text: str) -> str:
@@ -99,6 +102,7 @@ class RunFolder:
     progress = property(lambda self: self.path / "progress.json")
     result = property(lambda self: self.path / "result.json")
     model = property(lambda self: self.path / "model")
+    adapter = property(lambda self: self.path / "adapter")  # a LoRA run's adapter (model/: merged, if asked)
     ranks = property(lambda self: self.path / "ranks")
     cache = property(lambda self: self.path / "cache")  # HF_DATASETS_CACHE: removed when the worker ends
 
@@ -171,8 +175,9 @@ class RunStore:
         return folder
 
     def model_id(self, run_id: str, status: dict[str, Any]) -> str | None:
-        """runs/<run_id> for a completed run whose model folder exists, else None."""
-        done = status.get("status") == "completed" and self.folder(run_id).model.is_dir()
+        """runs/<run_id> for a completed run whose model (or LoRA adapter) folder exists, else None."""
+        folder = self.folder(run_id)
+        done = status.get("status") == "completed" and (folder.model.is_dir() or folder.adapter.is_dir())
         return MODEL_PREFIX + run_id if done else None
 
     def delete(self, run_id: str) -> None:
@@ -269,15 +274,22 @@ class RunStore:
         return rows
 
     def model_entries(self, task_id: str) -> list[ModelEntry]:
-        """Completed runs of this task as `source: local` model entries (for the inference tabs)."""
+        """Completed runs that serve this task (text generation: also chat) as `source: local` model
+        entries (for the inference tabs), with the turn ends their chat template needs."""
         entries: list[ModelEntry] = []
         for run_id in self.run_ids():
-            status = self.folder(run_id).read_status()
+            run = self.folder(run_id)
+            status = run.read_status()
             model_id = self.model_id(run_id, status)
-            if model_id is None or status.get("task") != task_id:
+            if model_id is None or task_id not in served_tasks(status.get("task")):
                 continue
             base = str(status.get("base_model") or "")
             base = Path(base).name if base.startswith(("/", "~")) else base
-            folder = str(self.folder(run_id).model)
-            entries.append(RunModel(id=model_id, label=f"Fine-tuned {base} · {run_id}", source="local", folder=folder))
+            merged = run.model.is_dir()
+            weights = run.model if merged else run.adapter
+            adapter_of = "" if merged else str((read_json(run.config, {}) or {}).get("model_path") or "")
+            ends = (read_json(weights / "studio_run.json", {}) or {}).get("end_of_turn") or []
+            label = f"Fine-tuned {base} · {run_id}" + ("" if merged else " (LoRA adapter)")
+            where = {"folder": str(weights), "adapter_of": adapter_of}
+            entries.append(RunModel(id=model_id, label=label, source="local", end_of_turn=ends, **where))
         return entries

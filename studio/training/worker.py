@@ -28,16 +28,9 @@ from studio.errors import UserError
 from studio.training import data as training_data
 from studio.training.callback import StopRequest, make_callback, say
 from studio.training.config import TrainingConfig
+from studio.training.kinds import Parts, Run, kind_for
 from studio.training.launcher import TOKEN_VARIABLE
-from studio.training.loadreport import describe_loading, load_report_held
-from studio.training.metrics import compute_metrics_for
 from studio.training.store import RunFolder, append_line, write_json
-from studio.training.tokens import tokenize
-
-MODEL_CLASSES = {
-    "text-classification": "AutoModelForSequenceClassification",
-    "token-classification": "AutoModelForTokenClassification",
-}
 
 
 def make_trainer_class(stop: StopRequest):
@@ -64,26 +57,22 @@ def make_trainer_class(stop: StopRequest):
     return CountingTrainer
 
 
-def predicted_ids(logits: Any, labels: Any) -> Any:
-    """Evaluation keeps each example's predicted id, not its scores over every label (bounded memory)."""
-    return (logits[0] if isinstance(logits, tuple) else logits).argmax(dim=-1)
-
-
 def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
 
 
-def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, world_size: int) -> Any:
+def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, world_size: int, **more: Any) -> Any:
+    """TrainingArguments from the config; `more` (the kind's, e.g. prediction_loss_only) added."""
     from transformers import TrainingArguments
 
     hp = config.training
     batch, accumulation = hp.per_device_train_batch_size, hp.gradient_accumulation_steps
     steps_per_epoch = max(1, math.ceil(train_rows / (batch * world_size * accumulation)))
     logging_steps = hp.logging_steps or max(1, min(50, steps_per_epoch // 10))
-    best_metric = "f1" if config.task == "token-classification" else "accuracy"
-    return TrainingArguments(
+    best_metric, greater_is_better = kind_for(config.task).best_metric(config.task)
+    arguments = dict(
         output_dir=str(run_dir),
         num_train_epochs=hp.num_train_epochs,
         per_device_train_batch_size=batch,
@@ -101,7 +90,7 @@ def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, w
         save_total_limit=2,
         load_best_model_at_end=hp.load_best_model_at_end,
         metric_for_best_model=best_metric,
-        greater_is_better=True,
+        greater_is_better=greater_is_better,
         logging_strategy="steps",
         logging_steps=logging_steps,
         report_to="none",
@@ -114,6 +103,7 @@ def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, w
         save_only_model=False,
         average_tokens_across_devices=False,
     )
+    return TrainingArguments(**{**arguments, **more})
 
 
 def run(run_dir: Path) -> int:
@@ -137,56 +127,34 @@ def run(run_dir: Path) -> int:
     say(f"run {config.run_id}: {task} on {base} (process {rank + 1} of {world_size})")
 
     import transformers
-    from transformers import AutoTokenizer, DataCollatorForTokenClassification, DataCollatorWithPadding
 
     transformers.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()
-    columns = (config.text_column, config.label_column)
+    if config.gguf_base and not config.model_path:  # a packaged GGUF base: converted once, as the app loads it
+        config.model_path = gguf_model_path(config.gguf_base)
+        if main_process:  # an adapter saved alone loads on this folder (store.model_entries)
+            folder.write_config(config)
     say("reading the data")
     cache = folder.cache / "datasets"
+    columns = (config.text_column, config.label_column)
     train_table, eval_table, counts = training_data.load_for_run(
         config.data.model_dump(), task, *columns, hp.seed, cache
     )
-    if not config.labels:  # a large upload: its labels are found here, not in the request
-        config.labels = training_data.ordered_labels(counts, task)
-        if main_process:
-            folder.write_config(config)
-    labels = config.labels
-    label2id = {name: index for index, name in enumerate(labels)}
-    id2label = dict(enumerate(labels))
     if hp.max_train_samples:
         train_table = train_table.select(range(min(len(train_table), hp.max_train_samples)))
-    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
-    train_set = tokenize(train_table, tokenizer, task, *columns, label2id, hp.max_length)
-    eval_set = tokenize(eval_table, tokenizer, task, *columns, label2id, hp.max_length)
-    say(f"data: {len(train_set)} training and {len(eval_set)} evaluation examples, labels {labels}")
-
-    model_class = getattr(transformers, MODEL_CLASSES[task])
-    with load_report_held(say):  # transformers' MISSING table, said in one line below
-        model, loading = model_class.from_pretrained(
-            config.model_path,
-            num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
-            ignore_mismatched_sizes=True,
-            output_loading_info=True,
-        )
-    if main_process and (report := describe_loading(loading, model.base_model_prefix, len(labels))):
-        say(report)
-    collator = (
-        DataCollatorForTokenClassification(tokenizer)
-        if task == "token-classification"
-        else DataCollatorWithPadding(tokenizer)
-    )
+    kind = kind_for(task)
+    run_parts = Run(config, folder, train_table, eval_table, counts, main_process)
+    parts: Parts = kind.prepare(run_parts)
+    train_set, eval_set = parts.train_set, parts.eval_set
     trainer = make_trainer_class(stop)(
-        model=model,
-        args=training_arguments(config, run_dir, len(train_set), world_size),
+        model=parts.model,
+        args=training_arguments(config, run_dir, len(train_set), world_size, **parts.arguments),
         train_dataset=train_set,
         eval_dataset=eval_set,
-        processing_class=tokenizer,
-        data_collator=collator,
-        compute_metrics=compute_metrics_for(task, id2label),
-        preprocess_logits_for_metrics=predicted_ids,
+        processing_class=parts.tokenizer,
+        data_collator=parts.collator,
+        compute_metrics=parts.compute_metrics,
+        preprocess_logits_for_metrics=parts.preprocess_logits,
         callbacks=[make_callback(folder, stop, world_size)],
     )
     from transformers.trainer_callback import PrinterCallback
@@ -224,10 +192,10 @@ def run(run_dir: Path) -> int:
         }
     else:
         final_metrics = trainer.evaluate()
+    final_metrics = parts.final(final_metrics)
     if main_process:
-        model_dir = folder.model
-        trainer.save_model(str(model_dir))
-        write_json(model_dir / "studio_run.json", {"run_id": config.run_id, "task": task, "labels": labels})
+        kind.save(trainer, run_parts, parts)
+        model_dir = folder.model if folder.model.is_dir() else folder.path / "adapter"
         result: dict[str, Any] = {
             "outcome": "completed",
             "step": trainer.state.global_step,
@@ -239,6 +207,23 @@ def run(run_dir: Path) -> int:
         write_json(folder.result, result)
         say(f"done: {result['final_metrics']}; model saved as runs/{config.run_id}")
     return 0
+
+
+def gguf_model_path(base: dict[str, Any]) -> str:
+    """The safetensors folder of a packaged GGUF model (studio/gguf.py: converted once, then reused)."""
+    from types import SimpleNamespace
+
+    from studio.gguf import packaged_gguf_source
+
+    reported: set[str] = set()
+
+    def progress(fraction: float, message: str) -> None:
+        stage = message.split(" ", 1)[0]
+        if stage not in reported:  # one line per stage, not one per tensor
+            reported.add(stage)
+            say(message)
+
+    return packaged_gguf_source(SimpleNamespace(**base), progress)
 
 
 def push_to_hub(model_dir: Path, config: TrainingConfig, token: str | None) -> dict[str, str]:
