@@ -225,6 +225,14 @@ def generation_arguments(entry: ModelEntry, inputs: Mapping[str, Any], logprobs:
     return arguments
 
 
+def without_logprobs(exc: BaseException, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The request again without token probabilities, when it asked for them and the server refused
+    it with 400 or 422 (how servers that offer no logprobs answer); None for any other failure."""
+    if "logprobs" not in arguments or getattr(exc, "status_code", None) not in (400, 422):
+        return None
+    return {name: value for name, value in arguments.items() if name not in ("logprobs", "top_logprobs")}
+
+
 def _unsent(inputs: Mapping[str, Any], strategy: str) -> list[str]:
     """The inputs set to something the OpenAI API cannot express (top_k and min_p: when sampling)."""
     unsent = []

@@ -1,4 +1,4 @@
-"""Evaluate a model on a labelled file (scikit-learn, seqeval). The page; the logic is
+"""Evaluate a model on a labelled file (scikit-learn, seqeval; speech: jiwer's WER). The page; the logic is
 studio/insight/evaluate.py. Endpoint: /evaluate (task, model, dataset, text_column, label_column)."""
 
 from __future__ import annotations
@@ -12,10 +12,19 @@ import pandas as pd
 from components.errors import shown_as_gr_error
 from components.limits import VISITORS
 
-TASKS = (("Text classification", "text-classification"), ("Token classification (entities)", "token-classification"))
+SPEECH = "automatic-speech-recognition"
+TASKS = (
+    ("Text classification", "text-classification"),
+    ("Token classification (entities)", "token-classification"),
+    ("Speech recognition (WER)", SPEECH),
+)
 FIRST_TASK = TASKS[0][1]
-SAMPLES = (("sentiment", "Example: bundled sentiment test set"), ("ner", "Example: bundled NER test set"))
-FILE_TYPES = [".csv", ".tsv", ".jsonl", ".json"]
+SAMPLES = (
+    ("sentiment", "Example: bundled sentiment test set"),
+    ("ner", "Example: bundled NER test set"),
+    ("speech", "Example: speech clips (zip)"),
+)
+FILE_TYPES = [".csv", ".tsv", ".jsonl", ".json", ".zip"]
 HELPER = {"api_visibility": "private", "show_progress": "hidden"}
 NUMBERS_SHOWN = 30  # confusion matrices with more labels than this are drawn without counts in the cells
 
@@ -48,8 +57,26 @@ def column_lists(insight: Any, task: str, dataset: str | None) -> tuple[gr.Dropd
     )
 
 
+def speech_markdown(result: dict[str, Any]) -> str:
+    """Speech recognition's headline figures: word and character error rates."""
+    lines = [
+        f"### WER {result['wer']:.3f} · CER {result['cer']:.3f}",
+        f"{result['rows']:,} files of {result['dataset']} on {result['model']}; "
+        f"{result['reference_words']:,} words, {result['substitutions']:,} substituted, "
+        f"{result['deletions']:,} deleted, {result['insertions']:,} inserted.",
+        f"Texts compared in {result['text_normalization']}.",
+    ]
+    if result["skipped_rows"]:
+        lines.append(f"{result['skipped_rows']:,} rows without a file or a transcript were skipped.")
+    if result["stopped_early"]:
+        lines.append(f"Stopped early: {result['stopped_early']}.")
+    return "\n\n".join(lines)
+
+
 def figures_markdown(result: dict[str, Any]) -> str:
     """The headline figures, and what was left out or read another way."""
+    if result["task"] == SPEECH:
+        return speech_markdown(result)
     figures = [f"Accuracy {result['accuracy']:.3f}", f"Macro F1 {result['macro_f1']:.3f}"]
     if result["task"] == "token-classification":
         figures += [f"Entity F1 {result['f1']:.3f}", f"precision {result['precision']:.3f}"]
@@ -74,20 +101,24 @@ def figures_markdown(result: dict[str, Any]) -> str:
 def per_label_frame(result: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {"label": name, **{key: round(float(value), 4) for key, value in scores.items()}}
-        for name, scores in result["per_label"].items()
+        for name, scores in result.get("per_label", {}).items()  # speech recognition: none
         if isinstance(scores, dict)
     ]
     return pd.DataFrame(rows, columns=["label", "precision", "recall", "f1-score", "support"])
 
 
 def mistakes_frame(result: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame(result["mistakes"], columns=["row", "text", "expected", "predicted"])
+    speech = result["task"] == SPEECH
+    columns = ["row", "file", "expected", "predicted", "wer"] if speech else ["row", "text", "expected", "predicted"]
+    return pd.DataFrame(result["mistakes"], columns=columns)
 
 
 def matrix_figure(result: dict[str, Any]) -> Any:
     """The confusion matrix as a heat map: expected (the file) down, predicted across."""
     from matplotlib.figure import Figure
 
+    if "confusion_matrix" not in result:  # speech recognition: no labels
+        return None
     labels, matrix = result["confusion_matrix"]["labels"], result["confusion_matrix"]["matrix"]
     side = min(9.0, 3.0 + 0.45 * len(labels))
     figure = Figure(figsize=(side + 1.2, side), layout="constrained")
@@ -121,15 +152,17 @@ def evaluate_handler(insight: Any) -> Callable[..., Any]:
     ) -> tuple[str, pd.DataFrame, Any, pd.DataFrame, dict[str, Any]]:
         """Scores of a model on a labelled file: accuracy, macro F1, a report per label, the
         confusion matrix and the first 50 mistakes (token classification: seqeval's entity-level
-        precision, recall and F1 too).
+        precision, recall and F1 too; speech recognition: jiwer's WER and CER, and the files
+        whose transcript differs, each with its WER).
 
         Args:
-            task: text-classification or token-classification.
+            task: text-classification, token-classification or automatic-speech-recognition.
             model: A model the app offers for the task (a fine-tuned run too).
             dataset: A CSV, TSV or JSONL file with a text and a label column (token
-                classification: a list of words and a list of IOB2 tags per row).
-            text_column: The column with the texts (or words); empty to guess it.
-            label_column: The column with the labels (or tags); empty to guess it.
+                classification: a list of words and a list of IOB2 tags per row; speech
+                recognition: a zip of audio files and one such table naming each file).
+            text_column: The column with the texts (or words; speech: the audio file names); empty to guess it.
+            label_column: The column with the labels (or tags; speech: the transcripts); empty to guess it.
         """
         report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
         with VISITORS.running(insight.studio, request), shown_as_gr_error("Evaluate"):
@@ -164,16 +197,26 @@ def build(insight: Any, ctx: Any) -> None:
         )
     with gr.Row():
         with gr.Column():
-            dataset = gr.File(label="Labelled file (CSV, TSV or JSONL)", file_types=FILE_TYPES, type="filepath")
+            dataset = gr.File(
+                label="Labelled file (CSV, TSV or JSONL; speech: a zip of audio files and a CSV of transcripts)",
+                file_types=FILE_TYPES,
+                type="filepath",
+            )
             with gr.Row():
                 samples = [gr.Button(title, size="sm") for _, title in SAMPLES]
         with gr.Column():
             # Custom values: the API names the columns of its own file, not the page's.
             text_column = gr.Dropdown(
-                [], label="Text column", info="Token classification: the words.", allow_custom_value=True
+                [],
+                label="Text column",
+                info="Token classification: the words. Speech: the audio file names.",
+                allow_custom_value=True,
             )
             label_column = gr.Dropdown(
-                [], label="Label column", info="Token classification: the IOB2 tags.", allow_custom_value=True
+                [],
+                label="Label column",
+                info="Token classification: the IOB2 tags. Speech: the transcripts.",
+                allow_custom_value=True,
             )
             button = gr.Button("Evaluate", variant="primary")
     figures = gr.Markdown(elem_classes=["evaluate-figures"])

@@ -20,7 +20,7 @@ from typing import Any
 from studio.adapters import audio, generate, multimodal
 from studio.adapters.common import limit_text, plain_history
 from studio.errors import UserError, notify
-from studio.remote import Figures, explained, generation_arguments, server_name
+from studio.remote import Figures, explained, generation_arguments, server_name, without_logprobs
 from studio.results import Output
 from studio.token_probabilities import rounded
 
@@ -65,7 +65,10 @@ def _stream(
         inputs.get("strategy", "greedy"), inputs.get("seed", 0), inputs["max_new_tokens"], server_name(entry)
     )
     with explained(entry):
-        stream = create(model=connection.model, stream=True, stream_options={"include_usage": True}, **arguments)
+        stream, asked = _open(create, connection.model, arguments)
+    if logprobs == "completions" and not asked:  # chat: the page shades no tokens, the raw output is the same
+        notify(f"The server of remote model {entry.display_name} refused token probabilities (logprobs).")
+    logprobs = logprobs if asked else ""
     texts: dict[int, str] = {}
     tokens: dict[int, list[dict[str, Any]]] = {}
     used: int | None = None
@@ -93,14 +96,28 @@ def _stream(
         raw = shape(final)
         if logprobs and texts and all(tokens.get(i) for i in texts):
             raw = shape(final, [tokens[i] for i in sorted(texts)])
-        elif logprobs:
-            notify(
-                f"The server of remote model {entry.display_name} sent no token probabilities (logprobs), "
-                "so the raw output has no tokens."
-            )
+        elif logprobs == "completions":
+            notify(f"The server of remote model {entry.display_name} sent no token probabilities (logprobs).")
         yield Output(raw, visual=figures(done=True, tokens=used))
     finally:
         stream.close()  # Stop: the HTTP stream closes, so the server cancels the request
+
+
+def _open(create: Callable[..., Any], model: str, arguments: dict[str, Any]) -> tuple[Any, bool]:
+    """(the response stream, whether it was asked for token probabilities): a server that refuses
+    logprobs is asked again without them, so it still answers."""
+    import openai
+
+    def send(fields: dict[str, Any]) -> Any:
+        return create(model=model, stream=True, stream_options={"include_usage": True}, **fields)
+
+    try:
+        return send(arguments), "logprobs" in arguments
+    except openai.APIStatusError as exc:
+        plain = without_logprobs(exc, arguments)
+        if plain is None:
+            raise
+        return send(plain), False
 
 
 def token_items(logprobs: Any) -> list[dict[str, Any]]:
@@ -111,8 +128,8 @@ def token_items(logprobs: Any) -> list[dict[str, Any]]:
             item(entry.token, entry.logprob, [(top.token, top.logprob) for top in entry.top_logprobs or []])
             for entry in logprobs.content
         ]
-    tokens, chances = logprobs.tokens or [], logprobs.token_logprobs or []
-    tops = logprobs.top_logprobs or [None] * len(tokens)
+    tokens, chances = getattr(logprobs, "tokens", None) or [], getattr(logprobs, "token_logprobs", None) or []
+    tops = getattr(logprobs, "top_logprobs", None) or [None] * len(tokens)  # chat: {"content": null} gives none
     return [item(token, chance, list((top or {}).items())) for token, chance, top in zip(tokens, chances, tops)]
 
 
@@ -145,13 +162,24 @@ def text_generation(loaded: Any, **inputs: Any) -> Iterator[Output]:
 def chat(loaded: Any, **inputs: Any) -> Iterator[Output]:
     message = limit_text(inputs["message"], "a message")
     messages = generate.chat_messages(message, inputs["history"], inputs["system_prompt"])
-    yield from _stream(
-        loaded,
-        inputs,
-        functools.partial(loaded.model.client.chat.completions.create, messages=messages),
-        lambda choice: choice.delta.content or "",
-        lambda texts: texts[0].strip(),
-    )
+    # As local chat: the final update's visual adds `token_probabilities` (the reply's, which the
+    # page shades); the raw output stays the reply string.
+    recorded: list[list[dict[str, Any]]] = []
+
+    def shaped(texts: list[str], tokens: list[list[dict[str, Any]]] | None = None) -> str:
+        if tokens is not None:
+            recorded.append(tokens[0])
+        return texts[0].strip()
+
+    create = functools.partial(loaded.model.client.chat.completions.create, messages=messages)
+    updates = _stream(loaded, inputs, create, lambda choice: choice.delta.content or "", shaped, logprobs="chat")
+    try:
+        for update in updates:
+            if recorded:
+                update = Output(update.raw, visual={**(update.visual or {}), "token_probabilities": recorded.pop()})
+            yield update
+    finally:
+        updates.close()  # Stop: closes the HTTP stream
 
 
 def data_url(picture: Any) -> str:

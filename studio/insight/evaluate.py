@@ -1,5 +1,6 @@
 """Evaluate a model on a labelled file: predictions through the task's pipeline, in batches,
-scored by scikit-learn (text classification) or seqeval (token classification, the CoNLL way).
+scored by scikit-learn (text classification) or seqeval (token classification, the CoNLL way);
+speech recognition (a zip of audio files and transcripts, jiwer's WER) is evaluate_speech.py.
 
     insight.evaluate("text-classification", "runs/2025...", "test.csv", "text", "label")
 
@@ -21,12 +22,14 @@ from typing import Any
 from studio.errors import UserError
 from studio.insight.evaluate_metrics import classification_scores, tagging_scores
 from studio.insight.evaluate_predict import BATCH_ROWS, predict_labels, predict_tags
+from studio.insight.evaluate_speech import SPEECH_TASK, evaluate_speech, speech_columns, speech_sample
 from studio.training import limits
 from studio.training.data import SAMPLES, as_tags, as_tokens, column_problems, guess_columns, sample
 from studio.training.reading import read_table
 
 ProgressCallback = Callable[[float, str], None]
-EVALUATED_TASKS = ("text-classification", "token-classification")
+EVALUATED_TASKS = ("text-classification", "token-classification", SPEECH_TASK)
+SPEECH_SAMPLE = "speech"  # the example clips, zipped with their transcripts
 SAMPLE_COPIES: dict[str, Path] = {}
 
 
@@ -48,7 +51,7 @@ class LabelledRows:
 
 def check_task(task: str) -> None:
     if task not in EVALUATED_TASKS:
-        raise UserError(f"Evaluation on a file works for {' and '.join(EVALUATED_TASKS)}; pick one of them.")
+        raise UserError(f"Evaluation on a file works for {', '.join(EVALUATED_TASKS)}; pick one of them.")
 
 
 def source_file(task: str, dataset: str | Path | None) -> tuple[Path, str]:
@@ -106,6 +109,8 @@ class EvaluateActions:
     def evaluate_columns(self, task: str, dataset: str | Path | None) -> dict[str, Any]:
         """The file's columns and the guessed text and label columns (reads only its head)."""
         check_task(task)
+        if task == SPEECH_TASK:  # a zip: its table's file and text columns
+            return speech_columns(dataset)
         path, _ = source_file(task, dataset)
         columns = list(read_table(path, head=True).column_names)
         text, label = guess_columns(columns, task)
@@ -114,6 +119,8 @@ class EvaluateActions:
     def evaluate_sample(self, name: str) -> tuple[str, str]:
         """(a copy of the bundled sample's test file in a fresh temporary folder, its task): what
         the page's file box shows when a bundled sample is picked."""
+        if name == SPEECH_SAMPLE:
+            return speech_sample(), SPEECH_TASK
         bundled = sample(name)
         copy = SAMPLE_COPIES.get(name)
         if copy is None or not copy.is_file():  # one copy per sample and process, not one per click
@@ -136,6 +143,10 @@ class EvaluateActions:
         entry = self.studio.entry(task, model)
         if entry.source == "openai":
             raise UserError(f"{entry.display_name} runs on a remote server; evaluate a model that runs here.")
+        if task == SPEECH_TASK:  # text_column: the audio files' column; label_column: the transcripts'
+            return evaluate_speech(
+                self.studio, entry, dataset, text_column, label_column, max_evaluate_seconds(), progress
+            )
         rows = read_rows(task, dataset, text_column, label_column)
         loaded = self.studio.manager.get(entry, self.studio.task(task), None, progress)
         predict = predict_tags if task == "token-classification" else predict_labels
