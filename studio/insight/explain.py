@@ -3,7 +3,9 @@ which away from it (captum integrated gradients; the math is in attributions.py)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens
@@ -105,16 +107,26 @@ class ExplainActions:
             return []
         if entry.source not in ("local", "package", "hub") or not is_cached(entry):
             return []
-        try:
-            from transformers import AutoConfig
+        config = config_json(resolve_source(entry), entry.revision)  # plain JSON: building the page imports no torch
+        id2label = {int(index): str(name) for index, name in (config.get("id2label") or {}).items()}
+        count = int(config.get("num_labels") or len(id2label))
+        return [id2label.get(index, f"LABEL_{index}") for index in range(count)]
 
-            kwargs = {"revision": entry.revision} if entry.revision else {}
-            config = AutoConfig.from_pretrained(
-                resolve_source(entry), trust_remote_code=entry.trust_remote_code, **kwargs
-            )
-        except Exception:
-            return []
-        return [str(config.id2label.get(index, f"LABEL_{index}")) for index in range(int(config.num_labels))]
+
+def config_json(source: str, revision: str | None) -> dict[str, Any]:
+    """A model's config.json as a dict, from its folder or the Hub cache; {} when it is not here."""
+    path = Path(source) / "config.json"
+    if not path.is_file():
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(source, "config.json", revision=revision)
+        if not isinstance(cached, str):
+            return {}
+        path = Path(cached)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def target_index(labels: list[str], wanted: str) -> int | None:
