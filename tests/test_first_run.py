@@ -38,7 +38,11 @@ def visible(page: Page, selector: str):
 
 
 def test_start_up_says_once_that_it_runs_offline(first_run: tuple[str, Path]) -> None:
-    text = first_run[1].read_text(encoding="utf-8")
+    deadline = time.monotonic() + 30  # the hint is printed once launch() returns, just after the page serves
+    while "python app.py --share" not in (text := first_run[1].read_text(encoding="utf-8")):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert text.count("cannot be reached") == 1, text
     assert "running offline for this session" in text
     assert "share=True" not in text and "python app.py --share" in text
