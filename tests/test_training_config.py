@@ -52,6 +52,14 @@ API_DEFAULTS: dict[str, Any] = {
     "lora_dropout": 0.05,
     "lora_target_modules": "",
     "merge_adapter": True,
+    # added with the hyperparameter search (issue 16), last
+    "search_trials": 0,
+    "search_learning_rate_min": 1e-5,
+    "search_learning_rate_max": 5e-4,
+    "search_batch_sizes": "8,16,32",
+    "search_epochs_min": 1,
+    "search_epochs_max": 3,
+    "search_objective": "metric",
 }
 
 
@@ -138,7 +146,7 @@ def test_choices_bools_and_whole_numbers_are_named_too() -> None:
     with pytest.raises(UserError, match=r"^seed must be a whole number between 0 and 2147483647; got 1\.5\.$"):
         checked(Hyperparameters, {"seed": 1.5})
     with pytest.raises(UserError, match=r"^task must be one of text-classification, token-classification"):
-        checked(TrainingConfig, {"task": "translation"})
+        checked(TrainingConfig, {"task": "object-detection"})
     with pytest.raises(UserError, match=r"^seed must be between 0 and 2147483647; got -1\.$"):
         checked(TrainingConfig, {"training": {"seed": -1}})
 

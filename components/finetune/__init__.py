@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from components.finetune import handlers
+from components.finetune import handlers, search
 from components.finetune.handlers import bind
 from components.finetune.views import FOLLOW_LOG_JS, layout
 from components.model_lists import model_lists
@@ -35,6 +35,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     if jobs is None:
         raise ValueError("the Fine-tune tab needs a JobManager (studio.jobs)")
     view = layout(jobs)
+    search.push_panel(view, jobs)  # below the past runs
     inputs, spec = view.inputs, jobs.spec
     data = [inputs["dataset"], inputs["sample"], inputs["task"]]
     columns = [inputs["text_column"], inputs["label_column"], view.counts, inputs["task"]]
@@ -45,7 +46,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     view.runs_raw.change(handlers.shown_if(gr.Dataframe), view.runs_raw, view.runs_table, queue=False, **PRIVATE)
     view.command.change(handlers.shown_if(gr.Code), view.command, view.command, queue=False, **PRIVATE)
     choose_task = bind(handlers.choose_task, jobs)
-    task_outputs = [inputs["model"], view.lora_settings]
+    task_outputs = [inputs["model"], view.lora_settings, inputs["text_column"], inputs["label_column"]]
     inputs["task"].change(choose_task, [inputs["task"], inputs["model"]], task_outputs, queue=False, **QUIET)
     describe = bind(handlers.describe, jobs)
     inputs["dataset"].upload(describe, data, columns, **QUIET)
@@ -90,6 +91,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     attach = bind(handlers.attach, jobs)
     attached = demo.load(attach, None, [view.run_id, *view.stream_outputs], concurrency_limit=None, **QUIET)
     ended.append(attached.then(runs_view, None, view.runs_outputs, **QUIET))
+    search.wire(view, jobs, demo)  # trials table, "Train with these settings", /train_trials, /train_push
     if ctx is not None:
         refresh_lists(demo, ctx, jobs.served_tasks(), ended)
 

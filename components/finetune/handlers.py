@@ -36,6 +36,13 @@ ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
 # Empty texts from the page mean "not given" (the config stores None).
 OPTIONAL_TEXTS = ("sample", "text_column", "label_column", "hub_model_id")
 LORA_TASK = "text-generation"  # the task whose runs may train LoRA adapters (its settings show then)
+# What the two column pickers mean for a task, when not text and label (the API names stay the same).
+COLUMN_LABELS = {
+    "summarization": ("Source column (the text)", "Target column (its summary)"),
+    "translation": ("Source column (the text)", "Target column (its translation)"),
+    "question-answering": ("Question column (context: the 'context' column)", "Answer column (or SQuAD answers)"),
+    "image-classification": ("Image column (the zip's images)", "Class column (the folder names)"),
+}
 
 
 def bind(
@@ -240,12 +247,16 @@ def access_view(jobs: Any, request: gr.Request = None, profile: gr.OAuthProfile 
     return (gr.Markdown(line), *[gr.Button(interactive=admin) for _ in range(ADMIN_BUTTONS)])
 
 
-def choose_task(jobs: Any, chosen: str, current: str | None) -> tuple[gr.Dropdown, gr.Accordion]:
-    """The task's base models (the pick kept when offered), and the LoRA settings shown for text generation."""
+def choose_task(jobs: Any, chosen: str, current: str | None) -> tuple[Any, ...]:
+    """The task's base models (the pick kept when offered), the LoRA settings shown for text generation,
+    and the column pickers named for what the task reads."""
     choices = [(e.display_name, e.public_id) for e in jobs.base_models(chosen)]
     ids = [i for _, i in choices]
     value = current if current in ids else jobs.default_base_model(chosen)
-    return gr.Dropdown(choices=choices, value=value), gr.Accordion(visible=chosen == LORA_TASK)
+    default = (jobs.spec["text_column"].title, jobs.spec["label_column"].title)
+    text, label = COLUMN_LABELS.get(chosen, default)
+    models, lora = gr.Dropdown(choices=choices, value=value), gr.Accordion(visible=chosen == LORA_TASK)
+    return models, lora, gr.Dropdown(label=text), gr.Dropdown(label=label)
 
 
 def describe(jobs: Any, path: str | None, sample: str, task: str) -> tuple[Any, ...]:

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from components.finetune.search import search_settings, trials_panel
 from components.widgets import widget
 from studio.params import Spec
 
@@ -98,7 +99,7 @@ def status_markdown(status: dict[str, Any]) -> str:
         text += f"\n\n⚠️ {status['error']}"
     if status.get("final_metrics"):
         metrics = status["final_metrics"].items()
-        shown = {k: round(v, 4) for k, v in metrics if k in ("accuracy", "f1", "loss", "perplexity")}
+        shown = {k: round(v, 4) for k, v in metrics if k in ("accuracy", "f1", "exact_match", "loss", "perplexity")}
         where = OFFERED_IN.get(status["task"], f"{status['task']} tab")
         text += f"\n\nFinal metrics: {shown}. The model is now offered in the {where}."
     return text
@@ -176,7 +177,7 @@ def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
     )
     inputs["sample"] = widget(spec["sample"])
     inputs["dataset"] = gr.File(
-        label=spec["dataset"].title, file_types=[".csv", ".tsv", ".json", ".jsonl"], type="filepath"
+        label=spec["dataset"].title, file_types=[".csv", ".tsv", ".json", ".jsonl", ".zip"], type="filepath"
     )
     with gr.Row():
         for name in ("text_column", "label_column"):
@@ -201,6 +202,7 @@ def _settings(view: FinetuneView, spec: Spec) -> None:
         with gr.Row():
             for name in LORA_SETTINGS[4:]:
                 inputs[name] = widget(spec[name])
+    search_settings(view, spec)  # /train_start's search_* inputs (components/finetune/search.py)
     with gr.Accordion("Push to the Hub", open=False):
         inputs["push_to_hub"] = widget(spec["push_to_hub"])
         inputs["hub_model_id"] = widget(spec["hub_model_id"], placeholder="you/my-model")
@@ -217,6 +219,7 @@ def _run_panel(view: FinetuneView, jobs: Any) -> None:
     view.plot = gr.LinePlot(
         None, x="step", y="value", color="series", title="Loss", elem_classes=["loss-plot"], height=260, visible=False
     )
+    trials_panel(view)  # a search run's trials and best trial
     view.log_tail = gr.Textbox(
         label="Log (last lines)", lines=10, max_lines=10, autoscroll=True, elem_classes=["log-tail"], visible=False
     )
@@ -266,9 +269,10 @@ def layout(jobs: Any) -> FinetuneView:
     view = FinetuneView()
     admin = not jobs.access.public  # a visitor of a public app sees the tab read-only
     gr.Markdown(
-        "Fine-tune a model on your data: an encoder as a classifier, or a causal LM on instructions (full or "
-        "LoRA), served in Text generation and Chat. The run happens in its own process on the server, so you "
-        "can close or reload the page. One run trains at a time; others wait in the queue."
+        "Fine-tune a model on your data: an encoder as a classifier or question answerer, an encoder-decoder "
+        "for summaries or translations, an image classifier (a zip of class folders), or a causal LM on "
+        "instructions (full or LoRA), served in Text generation and Chat. The run happens in its own process "
+        "on the server, so you can close or reload the page. One run trains at a time; others wait in the queue."
     )
     _admin_row(view, jobs.access)
     with gr.Row():

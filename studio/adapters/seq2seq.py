@@ -194,8 +194,22 @@ def _pick(value: str | None, default: str | None) -> str | None:
         placeholder="Type text to translate…",
         empty="Type some text to translate first: the input is empty.",
     ),
-    Param("src_lang", "text", "", "The language of the text (multilingual models).", label="Source language", widget="dropdown"),
-    Param("tgt_lang", "text", "", "The language to translate into (multilingual models).", label="Target language", widget="dropdown"),
+    Param(
+        "src_lang",
+        "text",
+        "",
+        "The language of the text (multilingual models).",
+        label="Source language",
+        widget="dropdown",
+    ),
+    Param(
+        "tgt_lang",
+        "text",
+        "",
+        "The language to translate into (multilingual models).",
+        label="Target language",
+        widget="dropdown",
+    ),
     _GENERATION["max_new_tokens"].but(default=128, high=1024),
 )
 def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_tokens: int) -> list[dict]:

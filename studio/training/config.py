@@ -17,14 +17,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio.params import Param, Spec
 from studio.training.checks import bounds, checked, sentence
+from studio.training.search import SearchSettings
 
 __all__ = ["checked", "sentence"]  # the checks live in checks.py; callers import them from here too
 
-TaskName = Literal["text-classification", "token-classification", "text-generation"]
+TaskName = Literal[
+    "text-classification",
+    "token-classification",
+    "text-generation",
+    "summarization",
+    "translation",
+    "question-answering",
+    "image-classification",
+]
 Precision = Literal["no", "fp16", "bf16"]
 TRAINING_TASKS: tuple[str, ...] = get_args(TaskName)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
-TASK_LABELS = ("Text classification", "Token classification (NER)", "Text generation (instructions)")
+TASK_LABELS = (
+    "Text classification",
+    "Token classification (NER)",
+    "Text generation (instructions)",
+    "Summarization",
+    "Translation",
+    "Question answering (extractive)",
+    "Image classification (zip of class folders)",
+)
 
 
 def ui(**extra: Any) -> dict[str, Any]:
@@ -80,8 +97,8 @@ class DataSource(_Section):
     )
     train_file: str | None = Field(
         None,
-        description="A CSV, TSV, JSON or JSONL file.",
-        json_schema_extra=ui(api="dataset", kind="file", label="Or upload data (CSV, TSV, JSON, JSONL)"),
+        description="A CSV, TSV, JSON or JSONL file (image classification: a .zip of class folders).",
+        json_schema_extra=ui(api="dataset", kind="file", label="Or upload data (CSV, TSV, JSON, JSONL; images: ZIP)"),
     )
     name: str = Field("", description="How messages and the runs table call the data.")
 
@@ -126,17 +143,18 @@ class TrainingConfig(_Section):
     data: DataSource = Field(default_factory=DataSource)
     text_column: str = Field(
         "",
-        description="The text (NER: tokens; instructions: prompt or messages) column.",
+        description="The text (NER: tokens; instructions: prompt or messages; seq2seq: source; QA: question) column.",
         json_schema_extra=ui(label="Text column"),
     )
     label_column: str = Field(
         "",
-        description="The label (NER: tags; instructions: response) column.",
+        description="The label (NER: tags; instructions: response; seq2seq: target; QA: answer) column.",
         json_schema_extra=ui(label="Label column"),
     )
     labels: list[str] = Field(default_factory=list)
     training: Hyperparameters = Field(default_factory=Hyperparameters)
     lora: LoraSettings | None = None  # text generation only (None: not that task)
+    search: SearchSettings | None = None  # an optuna search instead of one training (search.py)
     gguf_base: dict[str, Any] | None = None  # a packaged GGUF base: converted by the worker (studio/gguf.py)
     num_processes: int = Field(1, ge=1, le=1024, description="2+: torchrun on the CPU, accelerate launch on GPUs.")
     launcher: Literal["python", "torchrun", "accelerate"] = "python"
@@ -162,7 +180,7 @@ class TrainingConfig(_Section):
         dumped = self.model_dump(mode="json")
         dumped["data"] = self.data.model_dump(mode="json", exclude_none=True)
         dumped["training"] = self.training.model_dump(mode="json", exclude_none=True)
-        for key in ("run_id", "created", "lora", "gguf_base"):  # absent when unset: older runs' shape
+        for key in ("run_id", "created", "lora", "gguf_base", "search"):  # absent when unset: older runs' shape
             if dumped[key] is None:
                 del dumped[key]
         if self.created is not None:  # written last, as before
@@ -254,4 +272,5 @@ def training_spec(samples: Mapping[str, str] | None = None) -> Spec:
         params.append(param)
     # Added after the first version of the API (and after admin_token in /train_start): old calls keep working.
     lora = [field_param(LoraSettings, name) for name in LoraSettings.model_fields]
-    return Spec((*params, HUB_TOKEN, *lora))
+    search = [field_param(SearchSettings, name) for name in SearchSettings.model_fields]  # added after LoRA
+    return Spec((*params, HUB_TOKEN, *lora, *search))

@@ -12,6 +12,7 @@ from typing import Any
 
 from studio.errors import UserError
 from studio.training import instructions, limits
+from studio.training.kinds import hook
 from studio.training.reading import FORMATS, check_encoding, is_large, read_table
 from studio.training.samples import DATA_DIR, SAMPLES, Sample
 
@@ -39,6 +40,8 @@ def guess_columns(columns: list[str], task: str) -> tuple[str | None, str | None
     """The likely text and label columns, by name."""
     if task == instructions.TEXT_GENERATION:
         return instructions.guess_columns(columns)
+    if (own := hook(task, "guess_columns")) is not None:  # summaries, translations, QA, images
+        return own(columns)
     lowered = {column.lower(): column for column in columns}
     text_names = ["tokens", "words", "text", "sentence"] if task == "token-classification" else []
     text_names += ["text", "sentence", "content", "review", "review_text", "document", "tokens", "words"]
@@ -69,7 +72,8 @@ def as_tags(value: Any) -> list[str]:
 def label_counts(table: Any, task: str, label_column: str) -> dict[str, int]:
     """Every label with how often it occurs (per row, or per token for NER), most common first."""
     counts: Counter[str] = Counter()
-    for value in table[label_column] if task != instructions.TEXT_GENERATION else ():  # no labels to count
+    labelled = task != instructions.TEXT_GENERATION and hook(task, "LABELLED", True)  # else no labels to count
+    for value in table[label_column] if labelled else ():
         if task == "token-classification":
             counts.update(as_tags(value))
         elif value is not None and str(value).strip():
@@ -101,10 +105,11 @@ class Chosen:
 def choose(dataset: str | Path | None, sample_name: str | None, task: str) -> Chosen | None:
     """The one place an upload and a sample are told apart: the upload wins; None when neither is given."""
     if dataset:
-        table = read_table(dataset, head=True)
+        own = hook(task, "read_upload")  # data that is not one table file (a zip of images)
+        table = own(dataset) if own else read_table(dataset, head=True)
         text, label = guess_columns(table.column_names, task)
         source = {"train_file": str(dataset), "name": Path(dataset).name}
-        return Chosen(table, task, source, text, label, partial=is_large(dataset))
+        return Chosen(table, task, source, text, label, partial=own is None and is_large(dataset))
     if sample_name:
         bundled = sample(sample_name)
         source = {"sample": sample_name, "name": f"bundled {sample_name} set"}
@@ -150,6 +155,8 @@ def problems(table: Any, task: str, text_column: str, label_column: str) -> list
     """Everything wrong with the data for this task and mapping (empty when it can train)."""
     if task == instructions.TEXT_GENERATION:
         return instructions.problems(table, text_column, label_column)
+    if (own := hook(task, "problems")) is not None:
+        return own(table, text_column, label_column)
     found = column_problems(list(table.column_names), text_column, label_column)
     if found:
         return found
@@ -236,7 +243,7 @@ def load_for_run(
     path = Path(data["train_file"])
     name = data.get("name") or path.name
     problem = limits.upload_problems(name, path.stat().st_size)  # before reading a byte
-    table = None if problem else read_table(path, cache_dir)
+    table = None if problem else hook(task, "read_whole", read_table)(path, cache_dir)
     problem = problem or limits.upload_problems(name, 0, rows=len(table))
     counts = {} if problem or label_column not in table.column_names else label_counts(table, task, label_column)
     problem = problem or limits.upload_problems(name, 0, labels=len(counts))

@@ -24,7 +24,7 @@ from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError
 from studio.params import Spec
 from studio.training import data as training_data
-from studio.training import launcher, limits, prepare
+from studio.training import launcher, limits, model_card, prepare, search
 from studio.training.catalogue import Catalogue
 from studio.training.config import TRAINING_TASKS, TrainingConfig, training_spec
 from studio.training.kinds import served_tasks
@@ -85,12 +85,14 @@ class JobManager(Supervisor):
         return self.catalogue.default_base_model(task)
 
     def build_config(self, **arguments: Any) -> dict[str, Any]:
-        """Check every argument (prepare.build_config's) and the data; the run's config.json content."""
-        return prepare.build_config(self.catalogue, public=self.public, **arguments).as_json()
+        """Check every argument (prepare.py's; search.py's search_*) and the data; the run's config.json content."""
+        found = search.settings_from(arguments)
+        return search.attached(prepare.build_config(self.catalogue, public=self.public, **arguments), found).as_json()
 
     def preview(self, **arguments: Any) -> str:
         """ "Show command": the shell command and config.json a run with these arguments would get."""
-        config = prepare.build_config(self.catalogue, public=self.public, **arguments)
+        found = search.settings_from(arguments)
+        config = search.attached(prepare.build_config(self.catalogue, public=self.public, **arguments), found)
         return launcher.preview(config)
 
     def describe_data(self, dataset: str | None, sample: str | None, task: str) -> tuple[str, Any] | None:
@@ -222,6 +224,21 @@ class JobManager(Supervisor):
             if current["status"] in TERMINAL:
                 return
             time.sleep(poll_seconds)
+
+    def trials(self, run_id: str) -> dict[str, Any]:
+        """A search run's trials so far and its best one (search.py); no trials for another run."""
+        folder = self.store.existing(run_id)
+        return search.summary(folder, finished=self.status(folder.path.name)["status"] in TERMINAL)
+
+    def push(
+        self, run_id: str, hub_token: str | None, hub_model_id: str | None = None, actor: Actor | None = None
+    ) -> dict[str, str]:
+        """Upload a completed run's model (or adapter) with its model card; admin-only in public mode."""
+        self.access.require_admin(actor, "Pushing a run to the Hub")
+        folder = self.store.existing(run_id)
+        pushed = model_card.push_run(folder, hub_token, hub_model_id)
+        self.store.set_status(folder.path.name, push=pushed)
+        return pushed
 
     def metrics(self, run_id: str) -> list[dict[str, Any]]:
         return self.store.metrics(run_id)

@@ -30,11 +30,15 @@ from studio.training.callback import StopRequest, make_callback, say
 from studio.training.config import TrainingConfig
 from studio.training.kinds import Parts, Run, kind_for
 from studio.training.launcher import TOKEN_VARIABLE
+from studio.training.model_card import write_card
 from studio.training.store import RunFolder, append_line, write_json
 
 
-def make_trainer_class(stop: StopRequest):
-    from transformers import Trainer
+def make_trainer_class(stop: StopRequest, base: str = "Trainer"):
+    """base: the kind's Trainer class by its transformers name (Seq2SeqTrainer for summaries)."""
+    import transformers
+
+    Trainer = getattr(transformers, base)
 
     class CountingTrainer(Trainer):
         """A Trainer that counts the training rows this process sees (to show each rank's share),
@@ -43,7 +47,7 @@ def make_trainer_class(stop: StopRequest):
         samples_seen = 0
 
         def training_step(self, model, inputs, num_items_in_batch=None):
-            self.samples_seen += int(inputs["labels"].shape[0])
+            self.samples_seen += len(next(iter(inputs.values())))  # labels, or QA's start_positions
             return super().training_step(model, inputs, num_items_in_batch)
 
         def evaluate(self, *args, **kwargs):
@@ -65,13 +69,14 @@ def cuda_available() -> bool:
 
 def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, world_size: int, **more: Any) -> Any:
     """TrainingArguments from the config; `more` (the kind's, e.g. prediction_loss_only) added."""
-    from transformers import TrainingArguments
+    import transformers
 
     hp = config.training
     batch, accumulation = hp.per_device_train_batch_size, hp.gradient_accumulation_steps
     steps_per_epoch = max(1, math.ceil(train_rows / (batch * world_size * accumulation)))
     logging_steps = hp.logging_steps or max(1, min(50, steps_per_epoch // 10))
-    best_metric, greater_is_better = kind_for(config.task).best_metric(config.task)
+    kind = kind_for(config.task)
+    best_metric, greater_is_better = kind.best_metric(config.task)
     arguments = dict(
         output_dir=str(run_dir),
         num_train_epochs=hp.num_train_epochs,
@@ -103,7 +108,7 @@ def training_arguments(config: TrainingConfig, run_dir: Path, train_rows: int, w
         save_only_model=False,
         average_tokens_across_devices=False,
     )
-    return TrainingArguments(**{**arguments, **more})
+    return getattr(transformers, getattr(kind, "ARGUMENTS_CLASS", "TrainingArguments"))(**{**arguments, **more})
 
 
 def run(run_dir: Path) -> int:
@@ -146,7 +151,12 @@ def run(run_dir: Path) -> int:
     run_parts = Run(config, folder, train_table, eval_table, counts, main_process)
     parts: Parts = kind.prepare(run_parts)
     train_set, eval_set = parts.train_set, parts.eval_set
-    trainer = make_trainer_class(stop)(
+    if config.search is not None:  # an optuna search: trials only, no model kept (search.py)
+        from studio.training.search import run_search
+
+        trainer_class = make_trainer_class(stop, getattr(kind, "TRAINER_CLASS", "Trainer"))
+        return run_search(run_parts, parts, stop, trainer_class, training_arguments)
+    trainer = make_trainer_class(stop, getattr(kind, "TRAINER_CLASS", "Trainer"))(
         model=parts.model,
         args=training_arguments(config, run_dir, len(train_set), world_size, **parts.arguments),
         train_dataset=train_set,
@@ -155,7 +165,7 @@ def run(run_dir: Path) -> int:
         data_collator=parts.collator,
         compute_metrics=parts.compute_metrics,
         preprocess_logits_for_metrics=parts.preprocess_logits,
-        callbacks=[make_callback(folder, stop, world_size)],
+        callbacks=[make_callback(folder, stop, world_size), *parts.callbacks],
     )
     from transformers.trainer_callback import PrinterCallback
 
@@ -201,7 +211,9 @@ def run(run_dir: Path) -> int:
             "step": trainer.state.global_step,
             "final_metrics": {key.removeprefix("eval_"): value for key, value in final_metrics.items()},
             "train_metrics": train_output.metrics,
+            "rows": {"train": len(train_set), "eval": len(eval_set)},
         }
+        write_card(folder, result)  # README.md beside the weights: the card a push uploads
         if config.push_to_hub:
             result["push"] = push_to_hub(model_dir, config, hub_token)
         write_json(folder.result, result)

@@ -8,6 +8,10 @@ A kind module gives:
 - BEST_METRIC, GREATER_IS_BETTER: what load_best_model_at_end compares;
 - prepare(run) -> Parts: tokenizer, tokenized data, model, collator and metrics;
 - save(trainer, run, parts) -> None: the run's model/ (and adapter/) folders.
+It may also give (data.py and the worker ask with `hook`): TRAINER_CLASS and ARGUMENTS_CLASS
+(transformers names, e.g. Seq2SeqTrainer), LABELLED (False: no label counts), guess_columns(columns),
+problems(table, text_column, label_column), read_upload(path) (a request's look) and
+read_whole(path, cache_dir) (the worker's), for data that is not one table file (a zip of images).
 """
 
 from __future__ import annotations
@@ -48,18 +52,31 @@ class Parts:
     arguments: dict[str, Any] = field(default_factory=dict)  # more TrainingArguments
     final: Callable[[dict[str, float]], dict[str, float]] = lambda metrics: metrics  # e.g. perplexity
     facts: dict[str, Any] = field(default_factory=dict)  # what prepare found that save needs
+    callbacks: list[Any] = field(default_factory=list)  # more TrainerCallbacks (e.g. a sample each epoch)
 
 
 def kind_for(task: str) -> ModuleType:
     """The module that trains this task."""
-    from studio.training.kinds import causal_lm, classification
+    from studio.training.kinds import causal_lm, classification, images, question_answering, seq2seq
 
     kinds = {
         "text-classification": classification,
         "token-classification": classification,
         "text-generation": causal_lm,
+        "summarization": seq2seq,
+        "translation": seq2seq,
+        "question-answering": question_answering,
+        "image-classification": images,
     }
     return kinds[task]
+
+
+def hook(task: str, name: str, default: Any = None) -> Any:
+    """A kind's optional attribute (see above), else default (also for a task no kind trains)."""
+    try:
+        return getattr(kind_for(task), name, default)
+    except KeyError:
+        return default
 
 
 def served_tasks(task: str | None) -> tuple[str, ...]:
