@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pytest import approx
+
 from studio.config import load_config
 from studio.models import ModelManager, ModelSettings
 from studio.studio import Studio
@@ -47,3 +49,19 @@ def browser_page(browser: Any, url: str) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+def assert_same(got: Any, want: Any) -> None:
+    """Equal, floats within 1e-4 (a batched forward pads); labels, words and order exact."""
+    if isinstance(want, dict):
+        assert list(got) == list(want)
+        for key in want:
+            assert_same(got[key], want[key])
+    elif isinstance(want, list):
+        assert len(got) == len(want)
+        for item, expected in zip(got, want):
+            assert_same(item, expected)
+    elif isinstance(want, float):
+        assert got == approx(want, abs=1e-4)
+    else:
+        assert got == want

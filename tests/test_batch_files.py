@@ -17,6 +17,7 @@ from pytest import approx
 from studio.config import load_config
 from studio.models import ModelManager
 from studio.studio import Insight, Studio, UserError
+from tests.helpers import assert_same
 
 ROOT = Path(__file__).resolve().parent.parent
 with open(ROOT / "data" / "sentiment" / "test.csv", encoding="utf-8") as reviews:
@@ -48,22 +49,6 @@ def write_csv(path: Path, texts: list[str]) -> Path:
 def read_results(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
-
-
-def assert_same(got: Any, want: Any) -> None:
-    """Equal, floats within 1e-4 (a batched forward pads); labels, words and order exact."""
-    if isinstance(want, dict):
-        assert list(got) == list(want)
-        for key in want:
-            assert_same(got[key], want[key])
-    elif isinstance(want, list):
-        assert len(got) == len(want)
-        for item, expected in zip(got, want):
-            assert_same(item, expected)
-    elif isinstance(want, float):
-        assert got == approx(want, abs=1e-4)
-    else:
-        assert got == want
 
 
 def test_classification_rows_equal_one_by_one_runs_and_a_bad_row_fails_alone(

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pytest import approx
 
 from studio.batching import Arrivals, Batcher, Batchers
 from studio.config import ModelEntry, load_config
@@ -27,6 +26,7 @@ from studio.models import ModelManager
 from studio.studio import Studio
 from studio.tasks import TASKS
 from tests.fixtures.factory import write_models_yaml
+from tests.helpers import assert_same
 
 WORDS = [
     "the",
@@ -264,22 +264,6 @@ def requests(task_id: str, tmp_path: Path) -> list[dict]:
         ]
     # audio: this wav2vec2 has no attention mask, so only clips of one length share a forward
     return [{"audio": clip_of([0.5, 1.25, 2.0, 3.0][i % 4], i)} for i in range(N)]
-
-
-def assert_same(got: Any, want: Any) -> None:
-    """Equal, floats within 1e-4; labels, words and order exact."""
-    if isinstance(want, dict):
-        assert list(got) == list(want)
-        for key in want:
-            assert_same(got[key], want[key])
-    elif isinstance(want, list):
-        assert len(got) == len(want)
-        for item, expected in zip(got, want):
-            assert_same(item, expected)
-    elif isinstance(want, float):
-        assert got == approx(want, abs=1e-4)
-    else:
-        assert got == want
 
 
 def count_forwards(loaded: Any) -> tuple[list[int], Any]:

@@ -55,17 +55,7 @@ def prepare(run: Run) -> Parts:
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation examples, labels {labels}")
 
     model_class = getattr(transformers, MODEL_CLASSES[task])
-    with load_report_held(say):  # transformers' MISSING table, said in one line below
-        model, loading = model_class.from_pretrained(
-            config.model_path,
-            num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
-            ignore_mismatched_sizes=True,
-            output_loading_info=True,
-        )
-    if run.main_process and (report := describe_loading(loading, model.base_model_prefix, len(labels))):
-        say(report)
+    model = with_new_head(model_class, config.model_path, labels, run.main_process)
     collator = (
         DataCollatorForTokenClassification(tokenizer)
         if task == "token-classification"
@@ -88,3 +78,20 @@ def save(trainer: Any, run: Run, parts: Parts) -> None:
     trainer.save_model(str(model_dir))
     config = run.config
     write_json(model_dir / "studio_run.json", {"run_id": config.run_id, "task": config.task, "labels": config.labels})
+
+
+def with_new_head(model_class: Any, model_path: str, labels: list[str], main_process: bool) -> Any:
+    """The base model with a new head for these labels; transformers' MISSING table for that head is
+    said in one line (it is expected: the head starts from random weights)."""
+    with load_report_held(say):
+        model, loading = model_class.from_pretrained(
+            model_path,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: index for index, name in enumerate(labels)},
+            ignore_mismatched_sizes=True,
+            output_loading_info=True,
+        )
+    if main_process and (report := describe_loading(loading, model.base_model_prefix, len(labels))):
+        say(report)
+    return model

@@ -9,8 +9,7 @@ from typing import Any
 from studio.training import archives
 from studio.training.callback import say
 from studio.training.kinds import Parts, Run
-from studio.training.kinds.classification import predicted_ids
-from studio.training.loadreport import describe_loading, load_report_held
+from studio.training.kinds.classification import predicted_ids, with_new_head
 from studio.training.metrics import compute_metrics_for
 from studio.training.store import write_json
 
@@ -89,17 +88,7 @@ def prepare(run: Run) -> Parts:
     train_set = transformed(run.train_table, processor, label2id)
     eval_set = transformed(run.eval_table, processor, label2id)
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation images, classes {labels}")
-    with load_report_held(say):
-        model, loading = AutoModelForImageClassification.from_pretrained(
-            config.model_path,
-            num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
-            ignore_mismatched_sizes=True,
-            output_loading_info=True,
-        )
-    if run.main_process and (report := describe_loading(loading, model.base_model_prefix, len(labels))):
-        say(report)
+    model = with_new_head(AutoModelForImageClassification, config.model_path, labels, run.main_process)
     return Parts(
         model,
         processor,
