@@ -94,8 +94,9 @@ def answer_gradio_errors(blocks: gr.Blocks) -> None:
         names = _parameter_names(block_fn)
         api = block_fn.api_name or block_fn.name
         if len(inputs) < len(block_fn.inputs):
+            listed = ", ".join(names) if len(names) <= 10 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
             raise gr.Error(
-                f"{api} takes {len(names)} values ({', '.join(names)}) but got {len(inputs)}; "
+                f"{api} takes {len(names)} values ({listed}) but got {len(inputs)}; "
                 "send one value per input, in that order.",
                 print_exception=False,
             )
