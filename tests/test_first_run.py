@@ -55,7 +55,14 @@ def test_first_click_on_the_opening_tabs_first_example(
     page.set_default_timeout(120_000)  # the first run imports torch on 2 busy cores
     page.goto(first_run[0])
     page.screenshot(path=str(artifacts / "first-run-opened.png"))
-    visible(page, "tbody tr").first.click()  # the opening tab's first example
+    visible(page, ".run-button").first.wait_for()
+    # The opening tab's first example; clicked again until it fills the inputs (a click that lands
+    # before the page has wired its events does nothing, and Run would then refuse empty inputs).
+    for _ in range(20):
+        visible(page, "tbody tr").first.click()
+        if visible(page, "textarea").first.input_value():
+            break
+        page.wait_for_timeout(500)
     visible(page, ".run-button").first.click()
     expect(visible(page, ".raw-output").first).to_contain_text('"')  # a JSON result (an error leaves it empty)
     page.screenshot(path=str(artifacts / "first-run-first-click.png"))
