@@ -9,9 +9,22 @@ from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from studio.training import data as training_data
+from tests.app_process import running_app
+from tests.helpers import browser_page
+
+
+@pytest.fixture
+def own_page(browser, models_yaml: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A page of an app of its own, with an empty runs folder: the Fine-tune tab re-attaches to the
+    last run on load, and in the session app that is another test's."""
+    work = tmp_path_factory.mktemp("finetune-app")
+    arguments = ["--models", str(models_yaml), "--runs-dir", str(work / "runs")]
+    with running_app(arguments, work / "app.log") as (_, url), browser_page(browser, url) as page:
+        yield page
 
 
 def loss_path_length(page: Page) -> int:
@@ -24,7 +37,10 @@ def open_finetune(page: Page) -> None:
     page.get_by_role("tab", name="Fine-tune", exact=True).click()
 
 
-def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp_path: Path, artifacts: Path) -> None:
+def test_upload_train_watch_stop_and_list(
+    own_page: Page, tiny: SimpleNamespace, tmp_path: Path, artifacts: Path
+) -> None:
+    page = own_page
     with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
         rows = list(csv.DictReader(source))[:400]
     upload = tmp_path / "my-reviews.csv"
@@ -63,11 +79,14 @@ def test_upload_train_watch_stop_and_list(page: Page, tiny: SimpleNamespace, tmp
         assert time.monotonic() < deadline, f"the typed epochs and batch size never reached the preview: {shown}"
         page.wait_for_timeout(250)
     run_box = page.locator(".run-id textarea, .run-id input").first
-    # A page re-attaches to the last run (another test's, in this session); the box shows only then.
-    earlier = run_box.input_value() if run_box.is_visible() else ""
+    # A page re-attaches to the session's last run (another test's); run ids begin with their start
+    # time, so ours is the first one shown that is not older than the click.
+    clicked = time.strftime("%Y%m%d-%H%M%S")
     page.get_by_role("button", name="Train", exact=True).click()
-
-    expect(run_box).not_to_have_value(re.compile(rf"^({re.escape(earlier)})?$"))
+    deadline = time.monotonic() + 60
+    while not (run_box.is_visible() and run_box.input_value() >= clicked):
+        assert time.monotonic() < deadline, "no new run id after Train"
+        page.wait_for_timeout(200)
     run_id = run_box.input_value()
     expect(page.locator(".block.train-status")).to_contain_text("running")
     expect(page.locator(".loss-plot svg.marks .role-mark path").first).to_be_attached()
