@@ -3,6 +3,7 @@
     python bench/generation.py                      # packaged Gemma 3 270M, greedy, 64 tokens
     python bench/generation.py --max-new-tokens 128 --runs 5
     python bench/generation.py --page               # also the page, in Chromium (playwright)
+    python bench/generation.py --page --isolate     # the model on core 0, the clients on core 1
 
 Starts `python app.py` (models.yaml), streams /text_generation with gradio_client
 `submit`, and times raw `model.generate` on the same model (the same converted folder),
@@ -11,6 +12,11 @@ both rates, their ratio (target >= 0.95) and the time-to-first-token overhead, a
 bench/results/generation.json. With --page, each run also generates from the page (Chromium
 clicking Generate) and reads the live figures the page shows: page tokens/s ÷ API tokens/s (target
 >= 0.95; the page shares the 2 cores with the browser that draws it), and Chromium's CPU use.
+
+--isolate separates the model from its clients, as a browser on another machine would be: the
+app and raw generate() run on core 0 with one thread, gradio_client and Chromium on core 1.
+Page ÷ API then measures what the page's way through the app costs the model, without the
+browser's own drawing (~40 ms of CPU per update) taking the model's cores.
 """
 
 from __future__ import annotations
@@ -116,9 +122,20 @@ def through_page(page) -> dict:
     return {"total": total, "tokens": tokens, "rate": rate, "chromium_cores": (chromium_seconds() - cpu) / total}
 
 
-def raw_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> dict:
-    """model.generate with the same arguments; a bare streamer only records the first token's time."""
+MODEL_CORE, CLIENT_CORE = {0}, {1}  # --isolate
+
+
+def raw_generate(model, tokenizer, prompt: str, max_new_tokens: int, isolate: bool = False) -> dict:
+    """model.generate with the same arguments; a bare streamer only records the first token's time.
+    With `isolate`, on the app's core and thread count (this thread only, for the call)."""
     import torch
+
+    if isolate:
+        os.sched_setaffinity(0, MODEL_CORE)
+        try:
+            return raw_generate(model, tokenizer, prompt, max_new_tokens)
+        finally:
+            os.sched_setaffinity(0, CLIENT_CORE)
     from transformers.generation.streamers import BaseStreamer
 
     class FirstToken(BaseStreamer):
@@ -165,7 +182,17 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--page", action="store_true", help="also generate from the page, in Chromium")
+    parser.add_argument("--isolate", action="store_true", help="the model on core 0 (one thread), clients on core 1")
     args = parser.parse_args()
+    app_env = dict(os.environ)
+    if args.isolate:
+        if len(os.sched_getaffinity(0)) < 2:
+            raise SystemExit("--isolate needs two cores")
+        import torch
+
+        torch.set_num_threads(1)
+        app_env["OMP_NUM_THREADS"] = "1"
+        os.sched_setaffinity(0, CLIENT_CORE)  # inherited by playwright's driver and Chromium
 
     from gradio_client import Client
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -180,7 +207,10 @@ def main() -> None:
     command = [sys.executable, "app.py", "--port", str(port)]
     if args.models:
         command += ["--models", str(args.models)]
-    app = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pin = (lambda: os.sched_setaffinity(0, MODEL_CORE)) if args.isolate else None
+    app = subprocess.Popen(
+        command, cwd=ROOT, env=app_env, preexec_fn=pin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url, app)
@@ -189,7 +219,7 @@ def main() -> None:
 
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source).eval()
-        raw_generate(model, tokenizer, args.prompt, 4)  # warm up
+        raw_generate(model, tokenizer, args.prompt, 4, args.isolate)  # warm up
 
         api_runs, raw_runs, page_runs = [], [], []
         page = browser = playwright = None
@@ -203,7 +233,7 @@ def main() -> None:
             page = open_page(browser, url, args.prompt, args.max_new_tokens)
         for _ in range(args.runs):  # alternate, so a busy moment hits both alike
             api_runs.append(through_api(client, args.model, args.prompt, args.max_new_tokens))
-            raw_runs.append(raw_generate(model, tokenizer, args.prompt, args.max_new_tokens))
+            raw_runs.append(raw_generate(model, tokenizer, args.prompt, args.max_new_tokens, args.isolate))
             if page is not None:
                 page_runs.append(through_page(page))
         if browser is not None:
@@ -221,6 +251,7 @@ def main() -> None:
     raw_first = statistics.median(run["first"] for run in raw_runs)
     result = {
         "model": args.model,
+        "isolate": args.isolate,
         "prompt": args.prompt,
         "max_new_tokens": args.max_new_tokens,
         "tokens": tokens,
@@ -234,7 +265,8 @@ def main() -> None:
         "ttft_overhead_seconds": round(api_first - raw_first, 3),
         "api_partial_outputs": api_runs[-1]["partials"],
     }
-    print(f"model {args.model}: {tokens} tokens, greedy, median of {args.runs} runs")
+    where = "; model on core 0 (1 thread), clients on core 1" if args.isolate else ""
+    print(f"model {args.model}: {tokens} tokens, greedy, median of {args.runs} runs{where}")
     print(f"  raw model.generate : {raw_rate:7.2f} tokens/s, first token after {raw_first:.3f} s")
     print(f"  app API (streamed) : {api_rate:7.2f} tokens/s, first token after {api_first:.3f} s")
     print(
@@ -255,8 +287,9 @@ def main() -> None:
             chromium_cores_while_streaming=round(cores, 2),
         )
         print(f"  page (live figures): {page_figure:7.2f} tokens/s vs API figures {api_figure:.2f}")
+        print(f"  each run: page {[run['rate'] for run in page_runs]}, API {[run['rate'] for run in api_runs]}")
         print(f"  page ÷ API {result['page_ratio']:.3f} (target >= 0.95); Chromium: {cores:.2f} cores while streaming")
-    out = ROOT / "bench" / "results" / "generation.json"
+    out = ROOT / "bench" / "results" / ("generation-isolated.json" if args.isolate else "generation.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -30,7 +30,7 @@ from typing import Any
 from studio import continuous
 from studio.continuous import CONTINUOUS, GENERATE, THREAD_NAME, Unavailable
 from studio.decoding import GenerationParams, request_processors
-from studio.results import Output
+from studio.results import STREAM_EVERY, Output
 from studio.sharing import GenerationStopped, model_lock, running_request, stop_criteria_class, watch_layers
 from studio.text_stream import drain, token_streamer
 from studio.token_probabilities import TokenRecorder, eos_ids
@@ -48,7 +48,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.25  # seconds between progress updates while beam search runs or no token comes
-STREAM_EVERY = 0.05  # at most ~20 updates a second: a browser redraws no faster, and each costs a message
 
 
 @dataclass

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Seconds between a stream's text updates (at most 5 a second): each costs the page ~40 ms of
+# browser CPU, which on a small machine the model itself needs (bench/generation.py --page).
+STREAM_EVERY = 0.2
+
 
 @dataclass
 class Output:

@@ -21,10 +21,8 @@ from studio.adapters import audio, generate, multimodal
 from studio.adapters.common import limit_text, plain_history
 from studio.errors import UserError, notify
 from studio.remote import Figures, explained, generation_arguments, server_name, without_logprobs
-from studio.results import Output
+from studio.results import STREAM_EVERY, Output
 from studio.token_probabilities import rounded
-
-STREAM_EVERY = 0.05  # seconds between updates, as local generation (studio/generation.py)
 
 
 def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
