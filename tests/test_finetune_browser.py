@@ -18,13 +18,18 @@ from tests.helpers import browser_page
 
 
 @pytest.fixture
-def own_page(browser, models_yaml: Path, tmp_path_factory: pytest.TempPathFactory):
-    """A page of an app of its own, with an empty runs folder: the Fine-tune tab re-attaches to the
-    last run on load, and in the session app that is another test's."""
+def own_app(browser, models_yaml: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(page, url) of an app of its own, with an empty runs folder: the Fine-tune tab re-attaches to
+    the last run on load, and in the session app that is another test's."""
     work = tmp_path_factory.mktemp("finetune-app")
     arguments = ["--models", str(models_yaml), "--runs-dir", str(work / "runs")]
     with running_app(arguments, work / "app.log") as (_, url), browser_page(browser, url) as page:
-        yield page
+        yield page, url
+
+
+@pytest.fixture
+def own_page(own_app) -> Page:
+    return own_app[0]
 
 
 def loss_path_length(page: Page) -> int:
@@ -37,17 +42,25 @@ def open_finetune(page: Page) -> None:
     page.get_by_role("tab", name="Fine-tune", exact=True).click()
 
 
+def reviews_file(folder: Path, rows: int) -> Path:
+    """The bundled sentiment set's first rows as an upload of the user's own, with other column names."""
+    with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
+        kept = list(csv.DictReader(source))[:rows]
+    upload = folder / "my-reviews.csv"
+    with open(upload, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows([row["text"], row["label"]] for row in kept)
+    return upload
+
+
 def test_upload_train_watch_stop_and_list(
     own_page: Page, tiny: SimpleNamespace, tmp_path: Path, artifacts: Path
 ) -> None:
     page = own_page
-    with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
-        rows = list(csv.DictReader(source))[:400]
-    upload = tmp_path / "my-reviews.csv"
-    with open(upload, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows([row["text"], row["label"]] for row in rows)
+    upload = reviews_file(tmp_path, 400)
+    with open(upload, encoding="utf-8") as source:
+        rows = [{"text": row["review"], "label": row["sentiment"]} for row in csv.DictReader(source)]
 
     open_finetune(page)
     page.locator("input[type=file][accept*=jsonl]").set_input_files(str(upload))
@@ -67,14 +80,15 @@ def test_upload_train_watch_stop_and_list(
     command = page.locator(".cm-content").filter(has_text="studio.training.worker")
     deadline = time.monotonic() + 30
     while True:
-        for field, value in ((epochs, "5"), (batch, "4")):
+        typed = ((epochs, "5"), (batch, "4"))
+        for field, value in typed:
             field.fill(value)
             field.press("Tab")
-            expect(field).to_have_value(value)
         page.get_by_role("button", name="Show command").click()
         expect(command).to_contain_text('"text_column": "review"')
         shown = command.inner_text()
-        if re.search(r'"num_train_epochs": 5(\.0)?,', shown) and '"per_device_train_batch_size": 4,' in shown:
+        kept = all(field.input_value() == value for field, value in typed)  # a remounted box shows its default
+        if kept and re.search(r'"num_train_epochs": 5(\.0)?,', shown) and '"per_device_train_batch_size": 4,' in shown:
             break
         assert time.monotonic() < deadline, f"the typed epochs and batch size never reached the preview: {shown}"
         page.wait_for_timeout(250)
@@ -114,3 +128,44 @@ def test_upload_train_watch_stop_and_list(
     expect(listed).to_contain_text("stopped")
     expect(listed).to_contain_text("my-reviews.csv")
     page.screenshot(path=str(artifacts / "finetune-stopped.png"), full_page=True)
+
+
+def test_train_shows_its_own_run_not_the_one_the_page_reattached_to(
+    own_app: tuple[Page, str], tiny: SimpleNamespace, tmp_path: Path
+) -> None:
+    """A page opened while another run trains follows that run; Train must then show (and Stop
+    must stop) the new run, not the other one still streaming into the same boxes."""
+    from gradio_client import Client
+
+    page, url = own_app
+    client = Client(url, verbose=False)
+    other = client.predict(
+        task="text-classification",
+        model=tiny.text_classifier,
+        sample="sentiment",
+        num_train_epochs=20,
+        api_name="/train_start",
+    )[-1]["run_id"]
+    try:
+        page.reload()
+        open_finetune(page)
+        run_box = page.locator(".run-id textarea, .run-id input").first
+        expect(run_box).to_have_value(other)  # re-attached to the running one
+        page.locator("input[type=file][accept*=jsonl]").set_input_files(str(reviews_file(tmp_path, 40)))
+        expect(page.get_by_label("Text column")).to_have_value("review")
+        base = page.get_by_label("Base model")
+        base.fill(tiny.text_classifier)
+        base.press("Enter")
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(run_box).to_have_value(re.compile(rf"^(?!{other}$)\d{{8}}-\d{{6}}-"), timeout=60_000)  # a new run id
+        ours = run_box.input_value()
+        for _ in range(15):  # the other run keeps logging: its stream must not take the boxes back
+            page.wait_for_timeout(200)
+            assert run_box.input_value() == ours
+        expect(page.locator(".block.train-status")).to_contain_text(ours)
+        page.get_by_role("button", name="Stop", exact=True).click()
+        expect(page.locator(".block.train-status")).to_contain_text("stopped", timeout=60_000)
+        statuses = {run["run_id"]: run["status"] for run in client.predict(api_name="/train_runs")[-1]}
+        assert statuses[ours] == "stopped" and statuses[other] == "running"  # Stop stopped ours only
+    finally:
+        client.predict(other, api_name="/train_stop")

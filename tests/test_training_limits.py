@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -187,6 +188,39 @@ def test_status_streams_are_bounded(tiny: SimpleNamespace, tmp_path: Path, monke
         next(manager.status_stream(folder.name))
     first.close()
     assert next(manager.status_stream(folder.name))["status"] == "queued"
+
+
+def test_a_page_follows_one_run_and_an_api_client_any_number(tiny: SimpleNamespace, tmp_path: Path) -> None:
+    """A page's newer stream, or its Train (leave), ends its older stream; other followers and
+    follower-less (API) streams go on."""
+    manager = JobManager(tmp_path / "runs", parse_config(fixtures_config(tiny.folders)), supervise=False)
+    for name in ("20250101-000000-text-0000", "20250101-000001-text-0001"):
+        folder = manager.runs_dir / name
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps({"task": "text-classification"}))
+        (folder / "status.json").write_text(json.dumps({"status": "queued"}))
+    one, two = manager.run_ids()[:2]
+    old = manager.status_stream(one, poll_seconds=0.01, follower="page-a")
+    other_page = manager.status_stream(one, poll_seconds=0.01, follower="page-b")
+    api = manager.status_stream(one, poll_seconds=0.01)
+    assert next(old)["run_id"] == next(other_page)["run_id"] == next(api)["run_id"] == one
+
+    def end_later(stream) -> threading.Thread:  # the new stream waits until the old one has ended
+        thread = threading.Thread(target=lambda: list(stream), daemon=True)
+        thread.start()
+        return thread
+
+    ending = end_later(old)
+    new = manager.status_stream(two, poll_seconds=0.01, follower="page-a")
+    assert next(new)["run_id"] == two
+    ending.join(timeout=5)
+    assert not ending.is_alive(), "the page's older stream ended"
+    ending = end_later(new)
+    manager.leave("page-a")  # Train on that page
+    ending.join(timeout=5)
+    assert not ending.is_alive(), "leave() ended the page's stream"
+    (manager.runs_dir / one / "status.json").write_text(json.dumps({"status": "stopped"}))
+    assert next(other_page)["status"] == next(api)["status"] == "stopped"  # the others go on to the end
 
 
 # ---------------------------------------------------------------- runs/<id>, and deleting

@@ -5,8 +5,9 @@ so a closed or reloaded page never blocks it, and a reloaded page re-attaches to
 API: /train_start, /train_status, /train_stop, /train_runs (and /train_resume, /delete_run,
 /train_command). Admin actions (start, stop, resume, delete) take `admin_token`; in public mode
 a visitor gets one sentence (studio/access.py). Layout in views.py, event handlers in
-handlers.py; this module wires them. A run that ends or is deleted refreshes the model lists
-of the tabs it trains for (components/model_lists.py), open or not.
+handlers.py, the status streams (one run followed per page) in status.py; this module wires
+them. A run that ends or is deleted refreshes the model lists of the tabs it trains for
+(components/model_lists.py), open or not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from components.finetune import handlers, search
+from components.finetune import handlers, search, status
 from components.finetune.handlers import bind
 from components.finetune.views import FOLLOW_LOG_JS, layout
 from components.model_lists import model_lists
@@ -54,7 +55,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     recount = bind(handlers.recount, jobs)
     inputs["label_column"].input(recount, [*data, inputs["label_column"]], view.counts, **QUIET)
 
-    train_status = bind(handlers.train_status, jobs)
+    train_status = bind(status.train_status, jobs)
     runs_view = bind(handlers.runs_view, jobs)
     start = bind(handlers.start, jobs, "train_start", spec, admin=True)
     admin_token = view.admin_token
@@ -88,7 +89,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
         demo.load(bind(handlers.access_view, jobs), None, access_outputs, queue=False, **PRIVATE)
     preview = bind(handlers.command_preview, jobs, "train_command", spec)
     view.show.click(preview, view.start_inputs(spec), view.command, api_name="train_command")
-    attach = bind(handlers.attach, jobs)
+    attach = bind(status.attach, jobs)
     attached = demo.load(attach, None, [view.run_id, *view.stream_outputs], concurrency_limit=None, **QUIET)
     ended.append(attached.then(runs_view, None, view.runs_outputs, **QUIET))
     search.wire(view, jobs, demo)  # trials table, "Train with these settings", /train_trials, /train_push

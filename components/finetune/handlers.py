@@ -10,25 +10,21 @@ profile, from which `studio.access` tells who asks (see studio/access.py).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from components.errors import shown_as_gr_error
+from components.finetune.status import ENDED, page_session
 from components.finetune.views import (
     PLOT_SERIES,
     admin_position,
     empty_counts,
-    loss_frame,
-    progress_html,
-    queue_markdown,
     runs_frame,
-    status_markdown,
 )
 from studio.params import Spec
-from studio.studio import UserError
 
 PLOTTED = tuple(PLOT_SERIES)  # the metrics keys drawn
 ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
@@ -119,28 +115,13 @@ def start(
         named, token = arguments(jobs, values)
         config = jobs.build_config(**named)
         new_id = jobs.start(config, hub_token=token, actor=who)
+    jobs.leave(page_session(request))  # the page's boxes now follow the new run
     return new_id, {"run_id": new_id}
 
 
 def command_preview(jobs: Any, *values: Any) -> str:
     with shown_as_gr_error("Show command"):
         return jobs.preview(**arguments(jobs, values)[0])
-
-
-VIEW_OUTPUTS = 6  # what views() returns: FinetuneView.stream_outputs
-
-
-def views(jobs: Any, status: dict[str, Any]) -> tuple[Any, ...]:
-    """One status, drawn: the stream's outputs. Plain values, as the API gives them: the page
-    shows each box once it has content (shown_boxes)."""
-    return (
-        status_markdown(status),
-        progress_html(status),
-        loss_frame(status["metrics"]),
-        status["log_tail"],
-        queue_markdown(jobs.queue()),
-        status,
-    )
 
 
 def shown_boxes(status: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -163,13 +144,6 @@ def shown_if(component: type[gr.components.Component]) -> Any:
         return component(visible=value is not None and len(value) > 0)
 
     return shown
-
-
-def train_status(jobs: Any, run_id: str) -> Iterator[tuple[Any, ...]]:
-    """Stream the run's status (log tail, progress, loss) until it ends (streams are bounded in number and time)."""
-    with shown_as_gr_error("Training status"):
-        for status in jobs.status_stream(run_id):
-            yield views(jobs, status)
 
 
 def train_stop(
@@ -198,7 +172,7 @@ def train_runs(jobs: Any) -> tuple[Any, ...]:
         {k: run[k] for k in ("run_id", "status", "task", "base_model", "final_metrics", "model_id")} for run in runs
     ]
     resumable = gr.Dropdown(choices=[r["run_id"] for r in runs if r["resumable"]])
-    finished = gr.Dropdown(choices=[r["run_id"] for r in runs if r["status"] in ("completed", "failed", "stopped")])
+    finished = gr.Dropdown(choices=[r["run_id"] for r in runs if r["status"] in ENDED])
     return runs_frame(runs), resumable, finished, shown
 
 
@@ -212,21 +186,8 @@ def train_resume(
 ) -> tuple[str, dict[str, str]]:
     with shown_as_gr_error("Resume"):
         resumed = jobs.resume(run_id, actor=actor(jobs, admin_token, request, profile))
+    jobs.leave(page_session(request))
     return resumed, {"run_id": resumed}
-
-
-def attach(jobs: Any) -> Iterator[tuple[Any, ...]]:
-    """On page load: re-attach to the running (or first queued) run (not when every stream is taken).
-    Without one, the page stays as built (a generator that yields nothing would blank every output)."""
-    active = jobs.active_run()
-    if active is not None:
-        try:
-            for status in jobs.status_stream(active):
-                yield (active, *views(jobs, status))
-            return
-        except UserError:
-            pass
-    yield (gr.skip(),) * (1 + VIEW_OUTPUTS)
 
 
 def sign_in(

@@ -53,6 +53,7 @@ class JobManager(Supervisor):
         self.access = access or Access(public=public)
         self.max_queued = limits.max_queued_runs()
         self.streams = limits.StreamLimit(limits.max_status_streams(), limits.status_stream_seconds())
+        self.followers = limits.Followers()
         self.runs_dir = self.store.runs_dir
         self.catalogue = Catalogue(config, self.store.model_entries)
         self.grace_seconds = grace_seconds
@@ -205,23 +206,41 @@ class JobManager(Supervisor):
             stopping = run_id in self._stop_sent
         return self.store.snapshot(run_id, stopping=stopping, queue_position=position)
 
-    def status_stream(self, run_id: str, poll_seconds: float = 0.2) -> Iterator[dict[str, Any]]:
+    def status_stream(
+        self, run_id: str, poll_seconds: float = 0.2, follower: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Status dicts, one on every change, ending when the run ends (raises UserError for a bad id first).
 
         Streams are bounded: the first item raises a UserError when too many are open, and a
-        stream ends after the limit's duration."""
+        stream ends after the limit's duration. A `follower` (a page) has one stream at a time:
+        a newer one for it ends this one, quietly."""
         run_id = self.store.existing(run_id).path.name
-        return self.streams.bounded(lambda deadline: self._stream(run_id, poll_seconds, deadline))
 
-    def _stream(self, run_id: str, poll_seconds: float, deadline: float = float("inf")) -> Iterator[dict[str, Any]]:
+        def stream(deadline: float) -> Iterator[dict[str, Any]]:
+            def make(current: Any) -> Iterator[dict[str, Any]]:
+                return self._stream(run_id, poll_seconds, deadline, current)
+
+            return self.followers.follow(follower, make)
+
+        return self.streams.bounded(stream)
+
+    def leave(self, follower: str | None) -> None:
+        """End `follower`'s status stream (a page that starts another run shows that one next)."""
+        self.followers.leave(follower)
+
+    def _stream(
+        self, run_id: str, poll_seconds: float, deadline: float = float("inf"), current: Any = lambda: True
+    ) -> Iterator[dict[str, Any]]:
         previous = None
         while time.monotonic() < deadline:  # past it, the page's Refresh runs shows what follows
-            current = self.status(run_id)
-            key = (current["status"], current["step"], len(current["metrics"]), current["log_tail"][-200:])
+            status = self.status(run_id)
+            if not current():
+                return
+            key = (status["status"], status["step"], len(status["metrics"]), status["log_tail"][-200:])
             if key != previous:
                 previous = key
-                yield current
-            if current["status"] in TERMINAL:
+                yield status
+            if status["status"] in TERMINAL:
                 return
             time.sleep(poll_seconds)
 

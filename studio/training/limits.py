@@ -1,5 +1,6 @@
 """Caps that keep fine-tuning from holding the machine: the queue length, the status streams
-(how many at once, and for how long), and the upload's rows, bytes and distinct labels.
+(how many at once, and for how long), and the upload's rows, bytes and distinct labels; and
+`Followers`, one live status stream per page.
 
 Each is a constant that an environment variable of the same name overrides
 (STUDIO_MAX_QUEUED_RUNS=8 python app.py). The upload caps are checked in the worker's first
@@ -95,3 +96,45 @@ def upload_problems(name: str, size: int, rows: int | None = None, labels: int |
             "check the label column, or merge rare labels."
         )
     return None
+
+
+class Followers:
+    """One status stream per follower (a page's session): a page's boxes show one run, so a new
+    stream for the page ends the one it replaces, which would otherwise keep writing its own run
+    into them. The new stream starts once the old one has ended, so the old one's last update
+    never lands after the new one's first. (Gradio's event `cancels` lost the new stream's
+    later updates in the browser.)"""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._newest: dict[str, threading.Event] = {}  # follower → the event its newest stream sets when it ends
+
+    def leave(self, follower: str | None) -> None:
+        """The follower moves on (its page started another run): end its stream, and wait until it has
+        (so no update of the run it left comes after this)."""
+        if not follower:
+            return
+        with self._lock:
+            previous = self._newest.pop(follower, None)
+        if previous is not None:
+            previous.wait(timeout=2.0)
+
+    def follow(self, follower: str | None, make: Callable[[Callable[[], bool]], Iterator[T]]) -> Iterator[T]:
+        """make(current)'s items, where current() turns False once a newer stream for `follower`
+        started (make then ends); without a follower, a stream like any other."""
+        if not follower:
+            yield from make(lambda: True)
+            return
+        ended = threading.Event()
+        with self._lock:
+            previous = self._newest.get(follower)
+            self._newest[follower] = ended
+        try:
+            if previous is not None:
+                previous.wait(timeout=2.0)  # it notices within one poll
+            yield from make(lambda: self._newest.get(follower) is ended)
+        finally:
+            ended.set()
+            with self._lock:
+                if self._newest.get(follower) is ended:
+                    del self._newest[follower]
