@@ -17,19 +17,20 @@ from tests.app_process import running_app
 from tests.helpers import browser_page
 
 
-@pytest.fixture
-def own_app(browser, models_yaml: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(page, url) of an app of its own, with an empty runs folder: the Fine-tune tab re-attaches to
-    the last run on load, and in the session app that is another test's."""
+@pytest.fixture(scope="module")
+def own_url(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory):
+    """An app of this module's own, with an empty runs folder: the Fine-tune tab re-attaches to the
+    running run on load, and in the session app that may be another test's."""
     work = tmp_path_factory.mktemp("finetune-app")
     arguments = ["--models", str(models_yaml), "--runs-dir", str(work / "runs")]
-    with running_app(arguments, work / "app.log") as (_, url), browser_page(browser, url) as page:
-        yield page, url
+    with running_app(arguments, work / "app.log") as (_, url):
+        yield url
 
 
 @pytest.fixture
-def own_page(own_app) -> Page:
-    return own_app[0]
+def own_page(browser, own_url: str):
+    with browser_page(browser, own_url) as page:
+        yield page
 
 
 def loss_path_length(page: Page) -> int:
@@ -131,14 +132,14 @@ def test_upload_train_watch_stop_and_list(
 
 
 def test_train_shows_its_own_run_not_the_one_the_page_reattached_to(
-    own_app: tuple[Page, str], tiny: SimpleNamespace, tmp_path: Path
+    own_page: Page, own_url: str, tiny: SimpleNamespace, tmp_path: Path
 ) -> None:
     """A page opened while another run trains follows that run; Train must then show (and Stop
     must stop) the new run, not the other one still streaming into the same boxes."""
     from gradio_client import Client
 
-    page, url = own_app
-    client = Client(url, verbose=False)
+    page = own_page
+    client = Client(own_url, verbose=False)
     other = client.predict(
         task="text-classification",
         model=tiny.text_classifier,
