@@ -74,8 +74,9 @@ def test_upload_train_watch_stop_and_list(
     base.fill(tiny.text_classifier)
     base.press("Enter")
     page.get_by_role("button", name="Hyperparameters").click()
-    epochs = page.get_by_label("num_train_epochs")
-    batch = page.get_by_label("per_device_train_batch_size")
+    epochs = page.get_by_label("Epochs", exact=True)
+    batch = page.get_by_label("Batch size (per process)", exact=True)
+    expect(page.get_by_text("API: num_train_epochs")).to_be_visible()  # the readable label's hint
     # Show command until it has the typed hyperparameters: they reach the server before Train.
     # A keystroke typed while the accordion is still mounting can be lost, so type again if needed.
     command = page.locator(".cm-content").filter(has_text="studio.training.worker")

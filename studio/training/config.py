@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio.params import Param, Spec
 from studio.training.checks import bounds, checked, sentence
+from studio.training.labels import LABELS
 from studio.training.search import SearchSettings
 
 __all__ = ["checked", "sentence"]  # the checks live in checks.py; callers import them from here too
@@ -118,7 +119,6 @@ class LoraSettings(_Section):
     lora_target_modules: str = Field(
         "",
         description="Layer names to adapt, comma-separated (empty: q/k/v/o projections, c_attn for GPT-2, else all).",
-        json_schema_extra=ui(label="lora_target_modules (empty: the architecture's default)"),
     )
     merge_adapter: bool = Field(
         True,
@@ -245,7 +245,7 @@ def field_param(model: type[BaseModel], name: str) -> Param:
         kind,
         hint.get("api_default", field.get_default(call_default_factory=True)),
         field.description or "",
-        label=hint.get("label", name),  # the API name: what TrainingArguments and the docs call it
+        label=hint.get("label") or LABELS.get(name, name),
         low=low,
         high=high,
         choices=choices,
