@@ -64,6 +64,8 @@ def test_upload_train_watch_stop_and_list(
         rows = [{"text": row["review"], "label": row["sentiment"]} for row in csv.DictReader(source)]
 
     open_finetune(page)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    expect(stop).to_be_disabled()  # nothing runs yet
     page.locator("input[type=file][accept*=jsonl]").set_input_files(str(upload))
     expect(page.get_by_label("Text column")).to_have_value("review")
     expect(page.get_by_label("Label column")).to_have_value("sentiment")
@@ -123,8 +125,9 @@ def test_upload_train_watch_stop_and_list(
     expect(page.locator(".run-id textarea, .run-id input").first).to_have_value(run_id)
     expect(page.locator(".block.train-status")).to_contain_text("running")
 
-    page.get_by_role("button", name="Stop", exact=True).click()
+    stop.click()
     expect(page.locator(".block.train-status")).to_contain_text("stopped", timeout=60_000)
+    expect(stop).to_be_disabled()
     page.get_by_role("button", name="Refresh runs").click()
     listed = page.locator(".runs-table tr").filter(has_text=run_id)
     expect(listed).to_contain_text("stopped")

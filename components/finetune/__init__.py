@@ -42,8 +42,8 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     columns = [inputs["text_column"], inputs["label_column"], view.counts, inputs["task"]]
     view.log_tail.change(None, None, None, js=FOLLOW_LOG_JS, queue=False, **PRIVATE)
     # Boxes show once they have content; the page's own events, so the API's values stay plain.
-    run_boxes = [view.run_id, view.progress, view.plot, view.log_tail]
-    view.status_raw.change(handlers.shown_boxes, view.status_raw, run_boxes, queue=False, **PRIVATE)
+    run_boxes = [view.run_id, view.progress, view.plot, view.log_tail, view.stop]
+    view.status_raw.change(bind(handlers.shown_boxes, jobs), view.status_raw, run_boxes, queue=False, **PRIVATE)
     view.runs_raw.change(handlers.shown_if(gr.Dataframe), view.runs_raw, view.runs_table, queue=False, **PRIVATE)
     view.command.change(handlers.shown_if(gr.Code), view.command, view.command, queue=False, **PRIVATE)
     choose_task = bind(handlers.choose_task, jobs)

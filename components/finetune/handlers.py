@@ -27,7 +27,6 @@ from components.finetune.views import (
 from studio.params import Spec
 
 PLOTTED = tuple(PLOT_SERIES)  # the metrics keys drawn
-ADMIN_BUTTONS = 4  # Train, Stop, Resume, Delete: FinetuneView.admin_buttons
 
 # Empty texts from the page mean "not given" (the config stores None).
 OPTIONAL_TEXTS = ("sample", "text_column", "label_column", "hub_model_id")
@@ -124,16 +123,21 @@ def command_preview(jobs: Any, *values: Any) -> str:
         return jobs.preview(**arguments(jobs, values)[0])
 
 
-def shown_boxes(status: dict[str, Any] | None) -> tuple[Any, ...]:
-    """The run's boxes (run id, progress, loss plot, log) shown once they have content (the page's
-    own event on each status; the API's values stay plain)."""
+def shown_boxes(
+    jobs: Any, status: dict[str, Any] | None, request: gr.Request = None, profile: gr.OAuthProfile | None = None
+) -> tuple[Any, ...]:
+    """The run's boxes (run id, progress, loss plot, log) shown once they have content, and Stop
+    enabled while the run waits or trains, for whoever may stop it (the page's own event on each
+    status; the API's values stay plain)."""
     status = status or {}
     has_metrics = any(isinstance(r.get(key), int | float) for r in status.get("metrics") or [] for key in PLOTTED)
+    stoppable = status.get("status") in ("queued", "running") and actor(jobs, None, request, profile).admin
     return (
         gr.Textbox(visible=bool(status.get("run_id"))),
         gr.HTML(visible=bool(status.get("run_id"))),
         gr.LinePlot(visible=has_metrics),
         gr.Textbox(visible=bool(status.get("log_tail"))),
+        gr.Button(interactive=stoppable),
     )
 
 
@@ -205,7 +209,8 @@ def access_view(jobs: Any, request: gr.Request = None, profile: gr.OAuthProfile 
     """The read-only line and the admin buttons, for this session (on page load and after sign-in)."""
     admin = actor(jobs, None, request, profile).admin
     line = "Signed in as admin: you can start, stop and delete runs." if admin else jobs.access.visitor_hint()
-    return (gr.Markdown(line), *[gr.Button(interactive=admin) for _ in range(ADMIN_BUTTONS)])
+    train, resume, delete = (gr.Button(interactive=admin) for _ in range(3))
+    return gr.Markdown(line), train, gr.skip(), resume, delete  # Stop: enabled by shown_boxes while a run is on
 
 
 def choose_task(jobs: Any, chosen: str, current: str | None) -> tuple[Any, ...]:

@@ -158,7 +158,7 @@ class FinetuneView:
 
     @property
     def admin_buttons(self) -> list[gr.Component]:
-        """Disabled for a visitor of a public app (handlers.ADMIN_BUTTONS counts them)."""
+        """Disabled for a visitor of a public app (handlers.access_view); Stop also while no run is on."""
         return [self.train, self.stop, self.resume, self.delete]
 
 
@@ -281,7 +281,7 @@ def layout(jobs: Any) -> FinetuneView:
             _settings(view, spec)
             with gr.Row():
                 view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"], interactive=admin)
-                view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"], interactive=admin)
+                view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"], interactive=False)
                 view.show = gr.Button("Show command")
             view.command = gr.Code(  # shown by Show command
                 label="The run as a command and config.json", language="shell", visible=False, value=""
