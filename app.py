@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     check_serving(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from studio.hub import probe_hub
+    from studio.models.hub import probe_hub
 
     log.info(probe_hub())  # one probe; offline for the session when the Hub does not answer
     one_line_per_warning()
@@ -189,8 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     from components.app import CSS, build_app
     from components.sessions import lighten_sessions
     from studio.access import Access
-    from studio.models import ModelManager
-    from studio.studio import Studio, TaskTableError
+    from studio.models.manager import ModelManager
+    from studio.studio import Studio
+    from studio.tasks.task import TaskTableError
     from studio.training.jobs import JobManager
 
     # Public mode: on a Space, with --share or --public; admin actions then need the admin credential.

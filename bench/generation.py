@@ -198,7 +198,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from studio.config import load_config
-    from studio.models import resolve_source
+    from studio.models.loading import resolve_source
 
     entry = next(e for e in load_config(args.models).entries("text-generation") if e.id == args.model)
     source = resolve_source(entry)  # converts the packaged GGUF once, if needed

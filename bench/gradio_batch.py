@@ -1,5 +1,5 @@
 """Benchmark: how Gradio's own `batch=True` forms batches, against studio's Batcher, under the
-same arrivals (why the app batches in studio/batching.py instead).
+same arrivals (why the app batches in studio/serving/batching.py instead).
 
     python bench/gradio_batch.py                # 16 clients, 5 rounds
     python bench/gradio_batch.py --no-arrivals  # the Batcher always waits its whole window
@@ -26,7 +26,7 @@ import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
 
 from bench.rest import Api  # noqa: E402
-from studio.batching import Arrivals, Batcher  # noqa: E402
+from studio.serving.batching import Arrivals, Batcher  # noqa: E402
 from tests.app_process import free_port  # noqa: E402
 
 CLIENTS, ROUNDS, FORWARD = 16, 5, 0.02

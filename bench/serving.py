@@ -96,8 +96,9 @@ class Raw:
 
     def __init__(self, models_yaml: Path) -> None:
         from studio.config import load_config
-        from studio.models import ModelManager, ModelSettings
-        from studio.tasks import TASKS
+        from studio.models.manager import ModelManager
+        from studio.models.settings import ModelSettings
+        from studio.tasks.table import TASKS
 
         config = load_config(models_yaml)
         manager = ModelManager(max_models=2)

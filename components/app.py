@@ -12,7 +12,9 @@ from components import finetune, insight, loaded_models
 from components.context import TabContext
 from components.errors import answer_gradio_errors
 from components.run_errors import remember_errors
-from studio.studio import MODALITY_TITLES, Insight, Studio, Task, TaskTableError, check_tasks
+from studio.insight import Insight
+from studio.studio import Studio
+from studio.tasks.task import MODALITY_TITLES, Task, TaskTableError, check_tasks
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,12 @@ from components.limits import VISITORS, check_public_inputs
 from components.mcp import tool_doc
 from components.remote_inputs import wire_remote_inputs
 from components.widgets import widget
-from studio.params import MODEL_SETTINGS, Spec
-from studio.studio import RunResult, Studio, Task, UserError
+from studio.errors import UserError
+from studio.results import RunResult
+from studio.spec.param import Spec
+from studio.spec.shared import MODEL_SETTINGS
+from studio.studio import Studio
+from studio.tasks.task import Task
 
 ToOutputs = Callable[[RunResult], Sequence[Any]]
 SETTING_NAMES = tuple(param.name for param in MODEL_SETTINGS)

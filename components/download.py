@@ -4,7 +4,7 @@ It shows when the picked model is a Hugging Face Hub model that is not on this m
 downloads it with a progress bar in bytes and files; the model list then drops its
 "not downloaded" tag and Run loads it. In public mode downloading is an admin action (the
 Loaded models panel's admin box signs a browser session in). Not an API endpoint: the API's
-endpoints stay the tasks'. The work is Studio.download (studio/downloading.py).
+endpoints stay the tasks'. The work is Studio.download (studio/models/downloading.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio.studio import UserError
+from studio.errors import UserError
 
 
 def note(studio: Any, model_id: str | None) -> str:
@@ -32,7 +32,7 @@ def note(studio: Any, model_id: str | None) -> str:
 def download_row(ui: Any) -> None:
     """Render the row below ui's model picker and wire it (ui: components.context.TaskUI)."""
     studio, task_id = ui.studio, ui.task.id
-    if not hasattr(studio, "needs_download"):  # a Studio without the Hub methods (studio/hub.py)
+    if not hasattr(studio, "needs_download"):  # a Studio without the Hub methods (studio/models/hub.py)
         return
     needed = studio.needs_download(task_id, ui.model.value)
     with gr.Row(visible=needed, elem_classes=["download-row"]) as row:

@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from components.media_inputs import REFUSED_PATH
-from studio.studio import UserError
+from studio.errors import UserError
 
 log = logging.getLogger("studio.ui")
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from studio.studio import Studio, message_text
+from studio.adapters.common import message_text
+from studio.studio import Studio
 
 # The generation parameters with a public limit, as PublicLimits names them.
 CAPPED = ("max_new_tokens", "num_beams", "num_return_sequences")

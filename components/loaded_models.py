@@ -12,7 +12,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from studio.studio import Studio, UserError
+from studio.errors import UserError
+from studio.studio import Studio
 
 COLUMNS = ["model", "task", "dtype", "quantization", "device", "size_mb", "load_seconds"]
 

@@ -2,7 +2,7 @@
 
 gr.Image decodes the upload itself before the handler runs; a damaged file would fail
 there with Gradio's generic error. These inputs pass the path through untouched so that
-studio.media.load_image / load_audio decide, with one-sentence messages.
+studio.uploads.media.load_image / load_audio decide, with one-sentence messages.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def uploaded_path(path: str, name: str) -> str:
 
 
 class ImageFile(gr.Image):
-    """gr.Image(type="filepath") that does not decode the upload (studio.media does)."""
+    """gr.Image(type="filepath") that does not decode the upload (studio.uploads.media does)."""
 
     # Rendered by the frontend's Image component: without this the page looks for an
     # unknown "imagefile" component and draws nothing.

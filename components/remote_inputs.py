@@ -1,6 +1,6 @@
 """A remote model (source: openai) on a generation tab: the inputs the OpenAI API has no field
 for (beams, top_k, no_repeat_ngram_size...) are set off and disabled, with a notice on each;
-picking a local model enables them again. The API gets a notice instead (studio/remote.py)."""
+picking a local model enables them again. The API gets a notice instead (studio/models/remote.py)."""
 
 from __future__ import annotations
 

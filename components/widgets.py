@@ -1,6 +1,6 @@
 """Widgets built from the parameter spec: one Param, one component, bound by name.
 
-The spec (studio/params.py) says the kind, default, bounds, choices and help; this module
+The spec (studio/spec/shared.py) says the kind, default, bounds, choices and help; this module
 turns its widget hint into a Gradio component with the same default and the same range,
 so the page, the API and a Python call agree. A tab may pass layout arguments (lines,
 placeholder, scale, elem_classes, visible, ...) but never a different default or range.
@@ -15,8 +15,8 @@ from typing import Any
 import gradio as gr
 
 from components.media_inputs import audio_input, image_input
-from studio.params import REQUIRED, Param
-from studio.studio import UserError
+from studio.errors import UserError
+from studio.spec.param import REQUIRED, Param
 
 # What a tab may change on a widget: layout, never the value or the bounds.
 LAYOUT_ARGUMENTS = {
@@ -43,7 +43,7 @@ LAYOUT_ARGUMENTS = {
 
 
 def _checked(param: Param, value: Any) -> Any:
-    """The value checked by the spec (studio/spec.py): a bad one is a sentence naming the parameter."""
+    """The value checked by the spec (studio/spec/param.py): a bad one is a sentence naming the parameter."""
     try:
         return param.check(value)
     except UserError as exc:

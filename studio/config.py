@@ -22,11 +22,11 @@ from pydantic import (
     model_validator,
 )
 
-from studio.tasks import TASKS
+from studio.tasks.table import TASKS
 
 DEFAULT_MODELS_FILE = Path(__file__).resolve().parent.parent / "models.yaml"
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-# source: openai (studio/remote.py): the tasks a remote OpenAI-compatible server can run.
+# source: openai (studio/models/remote.py): the tasks a remote OpenAI-compatible server can run.
 REMOTE_TASKS = ("text-generation", "chat", "image-text-to-text", "automatic-speech-recognition")
 REMOTE_FIELDS = ("base_url", "model", "api_key_env", "timeout")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

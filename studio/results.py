@@ -7,12 +7,16 @@ yield `Output`s. Studio turns both into `RunResult`s (see docs/ARCHITECTURE.md, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 # Seconds between a stream's text updates (at most 5 a second): each costs the page ~40 ms of
 # browser CPU, which on a small machine the model itself needs (bench/generation.py --page).
 STREAM_EVERY = 0.2
+
+# Progress of something slow (a load, a download, rows of a file): a fraction 0..1 and a sentence.
+ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass

@@ -11,21 +11,26 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.token_view import token_html
+
 # Plain functions the tabs use to shape values (components/ imports nothing else from studio/).
 from studio.adapters.common import message_text, plain_history
-from studio.batching import arriving
 from studio.codegen import paths_revealed
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, collect_notices, shorten
-from studio.generation import describe
-from studio.hub import HubActions
+from studio.generation.stream import describe
 from studio.insight import Insight
-from studio.models import LoadedModel, ModelManager, ModelSettings, ProgressCallback, is_cached
-from studio.params import MODEL_SETTINGS, Spec, spec_of
-from studio.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
-from studio.results import RunResult, split_output
-from studio.tasks import MODALITY_TITLES, TASKS, Task, TaskTableError, check_tasks, resolve
-from studio.token_view import token_html
+from studio.models.hub import HubActions
+from studio.models.loading import LoadedModel, is_cached
+from studio.models.manager import ModelManager
+from studio.models.remote import REMOTE_DEVICE, remote_device, unsupported_inputs
+from studio.models.settings import ModelSettings
+from studio.results import ProgressCallback, RunResult, split_output
+from studio.serving.batching import arriving
+from studio.spec.param import Spec, spec_of
+from studio.spec.shared import MODEL_SETTINGS
+from studio.tasks.table import TASKS
+from studio.tasks.task import MODALITY_TITLES, Task, TaskTableError, check_tasks, resolve
 
 __all__ = [
     "MODALITY_TITLES",
@@ -173,7 +178,7 @@ class Studio(HubActions):
         adapter = task.adapter_function()
         if entry.source == "openai":  # its server runs it: same spec and API (studio/adapters/remote.py)
             from studio.adapters.remote import remote_adapter
-            from studio.remote import remote_settings
+            from studio.models.remote import remote_settings
 
             adapter, settings = remote_adapter(task_id, entry.display_name), remote_settings(entry, settings)
         checked = task.spec.checked(inputs)
@@ -214,7 +219,7 @@ class Studio(HubActions):
             asked = time.perf_counter()
             adapter, loaded, checked = self._prepare(task_id, model_id, inputs, settings or ModelSettings(), progress)
             waited = time.perf_counter() - asked  # a model load this request waited for: shown apart
-            with arriving(loaded):  # a batched model's other requests wait for this one (studio/batching.py)
+            with arriving(loaded):  # a batched model's other requests wait for this one (studio/serving/batching.py)
                 produced = adapter(loaded, **checked)
         if not inspect.isgenerator(produced):
             raw, visual = split_output(produced)

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 from pytest import approx
 
 from studio.config import load_config
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from studio.adapters.text import MAX_SENTENCES, feature_extraction, text_classification
 from studio.config import ModelEntry
 from studio.errors import collect_notices
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 
 
 def test_long_text_is_truncated_with_a_notice(tiny: SimpleNamespace) -> None:

@@ -11,7 +11,8 @@ from gradio_client.exceptions import AppError
 from pytest import approx
 
 from studio.config import load_config
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from tests.helpers import run_snippet
 

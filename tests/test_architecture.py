@@ -12,10 +12,12 @@ import pytest
 
 from studio.config import load_config, parse_config
 from studio.errors import UserError
-from studio.models import ModelManager
-from studio.params import MODEL_SETTINGS, REQUIRED, Param
+from studio.models.manager import ModelManager
+from studio.spec.param import REQUIRED, Param
+from studio.spec.shared import MODEL_SETTINGS
 from studio.studio import Studio
-from studio.tasks import TASKS, Task, TaskTableError
+from studio.tasks.table import TASKS
+from studio.tasks.task import Task, TaskTableError
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_FROM_COMPONENTS = {"studio.studio", "studio.params"}

@@ -549,7 +549,7 @@ def test_long_audio_is_read_only_as_far_as_it_is_used(tmp_path: Path) -> None:
     import soundfile
 
     from studio.errors import collect_notices
-    from studio.media import load_audio
+    from studio.uploads.media import load_audio
 
     path = tmp_path / "long.wav"
     soundfile.write(path, (0.3 * np.sin(np.arange(3 * 8000) / 5)).astype(np.float32), 8000)

@@ -15,8 +15,10 @@ import pytest
 from pytest import approx
 
 from studio.config import load_config
-from studio.models import ModelManager
-from studio.studio import Insight, Studio, UserError
+from studio.errors import UserError
+from studio.insight import Insight
+from studio.models.manager import ModelManager
+from studio.studio import Studio
 from tests.helpers import assert_same
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from studio.batching import Arrivals, Batcher, Batchers
 from studio.config import ModelEntry, load_config
 from studio.errors import collect_notices
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
+from studio.serving.batching import Arrivals, Batcher, Batchers
 from studio.studio import Studio
-from studio.tasks import TASKS
+from studio.tasks.table import TASKS
 from tests.fixtures.factory import write_models_yaml
 from tests.helpers import assert_same
 

@@ -19,7 +19,7 @@ import yaml
 from components.insight.compare import heading, readable_labels
 from studio.config import load_config
 from studio.errors import UserError
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 from studio.studio import Studio
 
 TEXT = "I love this film, the music was wonderful."
@@ -70,7 +70,7 @@ def pair(tiny: SimpleNamespace, tiny_root: Path, tmp_path_factory: pytest.TempPa
 
 
 def studio_insight(studio: Studio) -> Any:
-    from studio.studio import Insight
+    from studio.insight import Insight
 
     return Insight(studio)
 

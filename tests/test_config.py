@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from studio.config import ConfigError, load_config
-from studio.tasks import TASKS
+from studio.tasks.table import TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Continuous batching (studio/continuous.py) on the tiny Llama: concurrent greedy requests give
+"""Continuous batching (studio/generation/continuous.py) on the tiny Llama: concurrent greedy requests give
 generate()'s tokens, Stop cancels one request only, what the engine cannot run falls back to
 generate() with the reason in the figures, and a request streams its own tokens."""
 
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from studio.config import ModelEntry
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 
 PROMPTS = ["the weather today is", "hello", "once upon a time in a land far away there lived a", "why"]
 
@@ -109,7 +109,7 @@ def test_seeded_sampling_gives_its_text_beside_other_requests(lm) -> None:
 
 
 def test_the_loop_thread_ends_when_idle_and_on_unload(lm) -> None:
-    from studio import continuous
+    from studio.generation import continuous
 
     run(lm, PROMPTS[0], strategy="greedy", max_new_tokens=4)
     live = [t for t in threading.enumerate() if t.name == continuous.THREAD_NAME]

@@ -1,7 +1,7 @@
 """Downloading a model from the Hub, against a local HTTP server that serves a tiny fixture
 repository the way the Hub does (tests/fixtures/hub_server.py), reached through HF_ENDPOINT.
 
-Unit tests call studio/downloading.py directly; the browser test starts the app with
+Unit tests call studio/models/downloading.py directly; the browser test starts the app with
 HF_ENDPOINT on that server and an empty cache: the page shows the progress, the model then
 runs, and a 404 and a gated (401) repository each give their sentence.
 """
@@ -21,9 +21,9 @@ from playwright.sync_api import Browser, expect
 
 from studio.access import Access
 from studio.config import ModelEntry
-from studio.downloading import download, explain_download_error
 from studio.errors import UserError
-from studio.hub import hub_reachable
+from studio.models.downloading import download, explain_download_error
+from studio.models.hub import hub_reachable
 from tests.app_process import free_port, running_app
 from tests.fixtures.hub_server import FakeHub, serving
 
@@ -79,7 +79,7 @@ def test_too_little_disk_space(
     online: None, fake_hub: tuple[FakeHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, url = fake_hub
-    monkeypatch.setattr("studio.downloading.free_bytes", lambda folder: 1000)
+    monkeypatch.setattr("studio.models.downloading.free_bytes", lambda folder: 1000)
     with pytest.raises(UserError, match=r"Not enough disk space for .*: it needs 159\.0 KB and .* has 1\.0 KB free"):
         download(ModelEntry(id=REPO), None, url, tmp_path)
     full = explain_download_error(ModelEntry(id=REPO), OSError(errno.ENOSPC, "No space left on device"))
@@ -94,7 +94,7 @@ def test_unreachable_hub_is_known_at_once() -> None:
 
 def test_download_is_for_the_admin_in_public_mode(models_yaml: Path) -> None:
     from studio.config import load_config
-    from studio.models import ModelManager
+    from studio.models.manager import ModelManager
     from studio.studio import Studio
 
     access = Access(public=True, admin_token="secret")

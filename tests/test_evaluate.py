@@ -14,7 +14,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from studio.training.data import SAMPLES
+from studio.training.samples import SAMPLES
 
 SENTIMENT = SAMPLES["sentiment"].test
 NER = SAMPLES["ner"].test

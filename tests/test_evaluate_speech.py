@@ -108,7 +108,7 @@ def test_the_example_clips_evaluate_offline(tiny: SimpleNamespace) -> None:
     """The page's example (a zip of examples/audio and their transcripts) runs on a tiny model."""
     from studio.config import parse_config
     from studio.insight import Insight
-    from studio.models import ModelManager
+    from studio.models.manager import ModelManager
     from studio.studio import Studio
 
     entry = {"id": tiny.wav2vec2_ctc, "source": "local", "label": "tiny ctc"}

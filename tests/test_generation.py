@@ -14,8 +14,9 @@ from gradio_client.exceptions import AppError
 
 from studio.config import ModelEntry, load_config
 from studio.errors import UserError
-from studio.generation import THREAD_NAME
-from studio.models import ModelManager, ModelSettings
+from studio.generation.continuous import THREAD_NAME
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from tests.helpers import run_snippet
 

@@ -19,8 +19,10 @@ from gradio_client.exceptions import AppError
 
 from studio.config import ModelEntry
 from studio.errors import collect_notices
-from studio.generation import THREAD_NAME, GenerationParams, GenerationRun
-from studio.models import ModelManager
+from studio.generation.continuous import THREAD_NAME
+from studio.generation.decoding import GenerationParams
+from studio.generation.stream import GenerationRun
+from studio.models.manager import ModelManager
 from tests.app_process import ROOT, running_app
 from tests.helpers import run_async
 
@@ -75,7 +77,7 @@ def test_image_chat_cuts_a_huge_history_to_the_context_with_a_notice(llava) -> N
     from studio.adapters.common import plain_history
     from studio.adapters.generate import context_length
     from studio.adapters.multimodal import _fitted_chat, image_text_to_text
-    from studio.media import load_image
+    from studio.uploads.media import load_image
 
     with collect_notices() as notices:
         *_, last = image_text_to_text(llava, str(IMAGE), "and now?", HUGE_HISTORY, 4)

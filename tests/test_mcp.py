@@ -94,7 +94,7 @@ def model_id(gradio: Client, api_name: str) -> str:
 
 # --------------------------------------------------------------------------------- tests
 def test_every_endpoint_is_a_tool_with_the_api_names(mcp_app: str, gradio: Client) -> None:
-    from studio.tasks import TASKS
+    from studio.tasks.table import TASKS
 
     tools = {tool.name: tool for tool in mcp(mcp_app, "tools")}
     endpoints = gradio.view_api(return_format="dict", print_info=False)["named_endpoints"]

@@ -10,7 +10,7 @@ import soundfile
 from PIL import Image
 
 from studio.errors import UserError, collect_notices
-from studio.media import load_audio, load_image
+from studio.uploads.media import load_audio, load_image
 
 
 def saved(image: Image.Image, path: Path, **kwargs) -> Path:

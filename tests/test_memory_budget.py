@@ -12,7 +12,8 @@ import psutil
 import pytest
 
 from studio.config import ModelEntry
-from studio.models import TOKENIZER_TASK, ModelManager
+from studio.models.loading import TOKENIZER_TASK
+from studio.models.manager import ModelManager
 
 
 def local(path: str, **fields: object) -> ModelEntry:

@@ -12,7 +12,8 @@ import pytest
 
 from studio.config import ModelEntry
 from studio.errors import UserError
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 
 
 def local(path: str, **fields: object) -> ModelEntry:

@@ -14,7 +14,8 @@ from PIL import Image
 from pytest import approx
 
 from studio.config import parse_config
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from tests.helpers import run_snippet
 

@@ -30,9 +30,10 @@ import pytest
 
 from studio.config import load_config, parse_config
 from studio.errors import UserError
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
-from studio.tasks import TASKS
+from studio.tasks.table import TASKS
 from tests.conftest import ROOT
 
 IMAGES = ROOT / "examples" / "images"

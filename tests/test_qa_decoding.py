@@ -1,4 +1,4 @@
-"""studio.qa span decoding on hand-built logits: no model, every case set by hand."""
+"""studio.adapters.answer_spans span decoding on hand-built logits: no model, every case set by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pytest import approx
 
-from studio import qa
+from studio.adapters import answer_spans as qa
 
 LOW = -20.0  # a logit that makes a position practically impossible
 

@@ -29,7 +29,7 @@ from gradio_client.exceptions import AppError
 
 from studio.config import ConfigError, parse_config
 from studio.errors import UserError
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 from studio.studio import Studio
 from tests.app_process import ROOT, free_port, running_app, stop, wait_for_http
 from tests.fixtures.engine import stub_server

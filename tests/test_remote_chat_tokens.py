@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from studio.config import parse_config
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 from studio.studio import Studio
 from tests.fixtures.engine import CHAT_TOKENS, STUB_REQUESTS, stub_server
 

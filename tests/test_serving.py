@@ -54,7 +54,7 @@ def launched(tiny: SimpleNamespace, models_yaml: Path):
     from components.app import build_app
     from components.sessions import lighten_sessions
     from studio.config import load_config
-    from studio.models import ModelManager
+    from studio.models.manager import ModelManager
     from studio.studio import Studio
     from tests.app_process import free_port
 

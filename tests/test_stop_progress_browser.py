@@ -10,8 +10,8 @@ from types import SimpleNamespace
 from playwright.sync_api import Page, expect
 
 from components.stopping import stopped_line
-from studio.gguf import STAGES, _Stages, counted_tensors
-from studio.studio import describe
+from studio.generation.stream import describe
+from studio.models.gguf import STAGES, _Stages, counted_tensors
 from tests.test_browser import open_task, visible
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import torch
 from transformers import AutoTokenizer, TextIteratorStreamer
 
-from studio.text_stream import drain, token_streamer
+from studio.generation.text_stream import drain, token_streamer
 
 
 def pieces_after_each_token(streamer, ids: list[int]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Token probabilities as the page shows them: studio/token_view.py's HTML (escaping, visible
+"""Token probabilities as the page shows them: components/token_view.py's HTML (escaping, visible
 whitespace, shading, the 5 alternatives), and chat's tokens (page only) against transformers.
 
 Text generation's tokens are compared with generate(output_scores=True) in
@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from studio.token_view import percent, shade, token_html
+from components.token_view import percent, shade, token_html
 
 
 def item(token: str, probability: float, top: list[tuple[str, float]] | None = None) -> dict:
@@ -123,7 +123,7 @@ MESSAGES = [{"role": "user", "content": "what is the weather"}]
 @pytest.fixture(scope="module")
 def studio(models_yaml):
     from studio.config import load_config
-    from studio.models import ModelManager
+    from studio.models.manager import ModelManager
     from studio.studio import Studio
 
     return Studio(load_config(models_yaml), ModelManager())

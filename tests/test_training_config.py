@@ -11,13 +11,13 @@ import pytest
 from pydantic import BaseModel
 
 from studio.errors import UserError
+from studio.training.checks import checked
 from studio.training.config import (
     API_FIELDS,
     PRECISIONS,
     TRAINING_TASKS,
     Hyperparameters,
     TrainingConfig,
-    checked,
     training_spec,
 )
 

@@ -18,11 +18,12 @@ import pytest
 
 from studio.config import parse_config
 from studio.errors import UserError
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 from studio.studio import Studio
 from studio.training import archives
-from studio.training.jobs import TERMINAL, JobManager
+from studio.training.jobs import JobManager
 from studio.training.kinds import question_answering
+from studio.training.supervisor import TERMINAL
 from tests.fixtures.factory import fixtures_config
 from tests.fixtures.zoo.common import WORDS
 

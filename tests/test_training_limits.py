@@ -17,7 +17,7 @@ import pytest
 
 from studio.config import parse_config
 from studio.errors import UserError
-from studio.models import ModelManager
+from studio.models.manager import ModelManager
 from studio.studio import Studio
 from studio.training import data as training_data
 from studio.training import worker

@@ -165,8 +165,8 @@ def test_the_adapter_and_the_merged_copy_load_in_transformers_and_peft(memorised
 
 
 def test_an_adapter_saved_alone_loads_on_its_base_in_the_app(memorised, tiny: SimpleNamespace) -> None:
-    """The `adapter_of` entry a LoRA run without merging becomes (studio/loading.py puts it on its base)."""
-    from studio.models import ModelManager
+    """The `adapter_of` entry a LoRA run without merging becomes (studio/models/loading.py puts it on its base)."""
+    from studio.models.manager import ModelManager
     from studio.studio import Studio
     from studio.training.store import RunModel
 

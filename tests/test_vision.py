@@ -14,7 +14,8 @@ from PIL import Image
 from pytest import approx
 
 from studio.config import load_config
-from studio.models import ModelManager, ModelSettings
+from studio.models.manager import ModelManager
+from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from tests.helpers import run_snippet
 
@@ -190,7 +191,7 @@ def test_show_code_without_an_image_says_where_it_goes(models_yaml: Path, tiny: 
 
 # ----------------------------------------------------------------------------- downscaling
 def test_large_image_boxes_come_back_in_original_coordinates(client, tiny: SimpleNamespace, big_cat: Path) -> None:
-    from studio.media import load_image
+    from studio.uploads.media import load_image
 
     drawn, _table, raw = client.predict(
         model=tiny.detr, image=handle_file(str(big_cat)), threshold=0.5, api_name="/object_detection"
@@ -226,10 +227,10 @@ def test_large_image_masks_and_depth_come_back_at_original_size(client, tiny: Si
 
 def test_max_image_side_is_configurable(tiny: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
     """STUDIO_MAX_IMAGE_SIDE (media.MAX_IMAGE_SIDE) is read on every call."""
-    from studio import media
     from studio.adapters.vision import object_detection
     from studio.config import ModelEntry
     from studio.errors import collect_notices
+    from studio.uploads import media
 
     loaded = ModelManager().get(ModelEntry(id=tiny.detr, source="local"), "object-detection")
     monkeypatch.setattr(media, "MAX_IMAGE_SIDE", 200)

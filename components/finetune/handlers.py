@@ -24,7 +24,7 @@ from components.finetune.views import (
     empty_counts,
     runs_frame,
 )
-from studio.params import Spec
+from studio.spec.param import Spec
 
 PLOTTED = tuple(PLOT_SERIES)  # the metrics keys drawn
 

@@ -18,8 +18,8 @@ import pandas as pd
 
 from components.errors import shown_as_gr_error
 from components.widgets import widget
-from studio.params import Spec
-from studio.studio import UserError
+from studio.errors import UserError
+from studio.spec.param import Spec
 
 SEARCH_ROWS = (
     ("search_trials", "search_objective"),

@@ -15,7 +15,7 @@ import gradio as gr
 
 from components.errors import shown_as_gr_error
 from components.finetune.views import loss_frame, progress_html, queue_markdown, status_markdown
-from studio.studio import UserError
+from studio.errors import UserError
 
 ENDED = ("completed", "failed", "stopped")  # a run's final statuses
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from components.finetune.search import search_settings, trials_panel
 from components.widgets import widget
-from studio.params import Spec
+from studio.spec.param import Spec
 
 PLOT_SERIES = {"loss": "train loss", "eval_loss": "eval loss"}
 # The hyperparameter widgets, row by row (API names).

@@ -24,7 +24,8 @@ from components.context import json_value, on_zero_gpu
 from components.errors import shown_as_gr_error
 from components.limits import VISITORS, check_public_inputs
 from components.media_inputs import audio_input, image_input, uploaded_path
-from studio.studio import MODALITY_TITLES, message_text
+from studio.adapters.common import message_text
+from studio.tasks.task import MODALITY_TITLES
 
 API_NAME = "compare_models"
 SIDES = ("a", "b")

@@ -11,7 +11,10 @@ import gradio as gr
 from components.context import TabContext
 from components.run_errors import error_box
 from components.tabs.text_generation import PAGE_ONLY, strategy_groups, token_view
-from studio.studio import RunResult, describe, plain_history, token_html
+from components.token_view import token_html
+from studio.adapters.common import plain_history
+from studio.generation.stream import describe
+from studio.results import RunResult
 
 EXAMPLES = [
     {

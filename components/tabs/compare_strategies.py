@@ -18,8 +18,8 @@ from components.context import SETTING_NAMES, TaskUI, on_zero_gpu, visitor_reque
 from components.limits import VISITORS
 from components.stopping import on_start, wire_stop
 from components.tabs.text_generation import PAGE_ONLY, as_text, has_tokens, shaded, token_view
-from studio.params import MODEL_SETTINGS
-from studio.studio import describe
+from studio.generation.stream import describe
+from studio.spec.shared import MODEL_SETTINGS
 
 OFF = "off"
 COMPARE_COLUMNS = 3

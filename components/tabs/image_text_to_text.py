@@ -9,7 +9,9 @@ import gradio as gr
 
 from components.context import TabContext
 from components.run_errors import error_box
-from studio.studio import RunResult, describe, plain_history
+from studio.adapters.common import plain_history
+from studio.generation.stream import describe
+from studio.results import RunResult
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
 EXAMPLES = [

@@ -9,7 +9,8 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
-from studio.studio import describe, token_html
+from components.token_view import token_html
+from studio.generation.stream import describe
 
 PAGE_ONLY = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 EXAMPLES = [
@@ -37,7 +38,7 @@ def has_tokens(output: Any) -> bool:
 
 
 def shaded(output: Any) -> str:
-    """Text generation's raw output as shaded tokens (studio/token_view.py); "" before it has them."""
+    """Text generation's raw output as shaded tokens (components/token_view.py); "" before it has them."""
     return token_html([item["tokens"] for item in output]) if has_tokens(output) else ""
 
 

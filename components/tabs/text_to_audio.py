@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 
 from components.context import TabContext
-from studio.studio import RunResult
+from studio.results import RunResult
 
 EXAMPLES = [
     {"text": "Hello, and welcome to Transformers Studio."},

@@ -1,6 +1,6 @@
 """Audio tasks: speech recognition, audio classification and text to speech.
 
-Uploads and recordings are read by studio.media.load_audio (wav, flac, ogg, mp3 without
+Uploads and recordings are read by studio.uploads.media.load_audio (wav, flac, ogg, mp3 without
 ffmpeg; stereo mixed down; resampled to the model's rate) and handed to the pipelines as
 {"raw": samples, "sampling_rate": rate}, so the pipelines never need ffmpeg or torchaudio.
 """
@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 
 from studio.adapters.common import limit_text
-from studio.batching import batched
 from studio.errors import UserError, notify, shorten
-from studio.media import load_audio
-from studio.params import AUDIO, TEXT, TOP_K_LABELS, Param, takes
-from studio.pipeline_batches import run_pipeline
 from studio.results import Output
+from studio.serving.batching import batched
+from studio.serving.pipelines import run_pipeline
+from studio.spec.param import Param, takes
+from studio.spec.shared import AUDIO, TEXT, TOP_K_LABELS
+from studio.uploads.media import load_audio
 
 # Speech longer than one window is transcribed in windows that overlap by STRIDE_SECONDS
 # on each side (the pipeline's chunk_length_s / stride_length_s); Whisper reads 30 s.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from studio.errors import UserError, notify, require_text
-from studio.params import clean_text
+from studio.spec.checks import clean_text
 
 MAX_INPUT_CHARS = 50_000
 MAX_LABELS = 100  # labels scored in one zero-shot request; more are dropped with a notice

@@ -13,9 +13,11 @@ from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, plain_history
 from studio.errors import UserError, notify
-from studio.generation import GenerationParams, stream_generation
-from studio.params import GENERATION, Param, takes
+from studio.generation.decoding import GenerationParams
+from studio.generation.stream import stream_generation
 from studio.results import Output
+from studio.spec.param import Param, takes
+from studio.spec.shared import GENERATION
 
 PROMPT = Param(
     "prompt",
@@ -146,7 +148,7 @@ def text_generation(
 
 def generated(texts: list[str], tokens: list[list[dict]] | None = None) -> list[dict[str, Any]]:
     """Text generation's raw output: [{generated_text}], with `tokens` when they are known
-    ([{token, probability, top: [{token, probability}]}]: studio/token_probabilities.py)."""
+    ([{token, probability, top: [{token, probability}]}]: studio/generation/token_probabilities.py)."""
     if tokens is None:
         return [{"generated_text": text} for text in texts]
     return [{"generated_text": text, "tokens": items} for text, items in zip(texts, tokens)]

@@ -14,10 +14,12 @@ from typing import Any
 from studio.adapters.common import limit_text, plain_history
 from studio.adapters.generate import CHARS_PER_TOKEN_AT_MOST, HISTORY, context_length, keep_recent
 from studio.errors import UserError, notify
-from studio.generation import GenerationParams, stream_generation
-from studio.media import load_image
-from studio.params import GENERATION, IMAGE, TEXT, TOP_K_LABELS, Param, takes
+from studio.generation.decoding import GenerationParams
+from studio.generation.stream import stream_generation
 from studio.results import Output
+from studio.spec.param import Param, takes
+from studio.spec.shared import GENERATION, IMAGE, TEXT, TOP_K_LABELS
+from studio.uploads.media import load_image
 
 MAX_PROMPT_CHARS = 2_000
 PICTURE = IMAGE.but(label="Image")

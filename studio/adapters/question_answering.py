@@ -1,7 +1,7 @@
 """Extractive question answering: the answer spans of a context, from start/end logits.
 
 transformers 5 removed the question-answering pipeline: this runs the model on the
-context's windows and leaves the span search (pure numpy) to studio/qa.py.
+context's windows and leaves the span search (pure numpy) to studio/adapters/answer_spans.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 
 from studio.adapters.common import limit_text
 from studio.errors import UserError, require_text
-from studio.params import TOP_K_LABELS, Param, takes
+from studio.spec.param import Param, takes
+from studio.spec.shared import TOP_K_LABELS
 
 QA_MAX_LENGTH = 384  # tokens per window, as the old question-answering pipeline used
 QA_BATCH = 8  # windows per forward pass
@@ -81,7 +82,7 @@ def question_answering(
     import numpy as np
     import torch
 
-    from studio import qa
+    from studio.adapters import answer_spans as qa
 
     question = require_text(question, "a question")
     context = limit_text(context, "a context to find the answer in")

@@ -1,4 +1,4 @@
-"""The tasks a `source: openai` entry runs on its server (studio/remote.py): text generation,
+"""The tasks a `source: openai` entry runs on its server (studio/models/remote.py): text generation,
 chat, image chat and speech recognition.
 
 Each function takes the local adapter's spec (`same_inputs_as`), so the API, the page, the
@@ -20,9 +20,9 @@ from typing import Any
 from studio.adapters import audio, generate, multimodal
 from studio.adapters.common import limit_text, plain_history
 from studio.errors import UserError, notify
-from studio.remote import Figures, explained, generation_arguments, server_name, without_logprobs
+from studio.generation.token_probabilities import rounded
+from studio.models.remote import Figures, explained, generation_arguments, server_name, without_logprobs
 from studio.results import STREAM_EVERY, Output
-from studio.token_probabilities import rounded
 
 
 def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -198,7 +198,7 @@ def image_chat_messages(picture: Any, history: list[dict], text: str) -> list[di
 
 @same_inputs_as(multimodal.image_text_to_text)
 def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
-    from studio.media import load_image
+    from studio.uploads.media import load_image
 
     picture = load_image(inputs["image"]).image
     text = limit_text(inputs["text"], "a message")
@@ -216,7 +216,7 @@ def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
 def automatic_speech_recognition(loaded: Any, **inputs: Any) -> dict:
     import soundfile
 
-    from studio.media import load_audio
+    from studio.uploads.media import load_audio
 
     entry, connection = loaded.entry, loaded.model
     speech = load_audio(inputs["audio"], 16_000)

@@ -12,7 +12,8 @@ from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
 from studio.errors import UserError, notify, shorten
-from studio.params import GENERATION, TEXT, Param, spec_of, takes
+from studio.spec.param import Param, spec_of, takes
+from studio.spec.shared import GENERATION, TEXT
 
 _GENERATION = spec_of(GENERATION)
 

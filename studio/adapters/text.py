@@ -9,10 +9,11 @@ from typing import Any
 
 from studio.adapters import common
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
-from studio.batching import batched, run_batched
 from studio.errors import UserError, notify, require_lines
-from studio.params import TEXT, TOP_K_LABELS, Param, takes
-from studio.pipeline_batches import run_pipeline
+from studio.serving.batching import batched, run_batched
+from studio.serving.pipelines import run_pipeline
+from studio.spec.param import Param, takes
+from studio.spec.shared import TEXT, TOP_K_LABELS
 
 MAX_SENTENCES = 256
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from studio import media
 from studio.adapters import common
 from studio.adapters.vision_params import (
     CANDIDATE_LABELS,
@@ -27,11 +26,13 @@ from studio.adapters.vision_params import (
     SUBTASKS,
     THRESHOLD,
 )
-from studio.batching import batched
 from studio.errors import UserError, notify
-from studio.params import TOP_K_LABELS, takes
-from studio.pipeline_batches import run_pipeline
 from studio.results import Output
+from studio.serving.batching import batched
+from studio.serving.pipelines import run_pipeline
+from studio.spec.param import takes
+from studio.spec.shared import TOP_K_LABELS
+from studio.uploads import media
 
 MAX_LABELS = common.MAX_LABELS
 MASK_OPACITY = 0.6  # masks drawn at this opacity, so the photo shows through

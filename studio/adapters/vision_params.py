@@ -3,7 +3,8 @@ segmentation kind, and zero-shot labels with their template."""
 
 from __future__ import annotations
 
-from studio.params import IMAGE, Param
+from studio.spec.param import Param
+from studio.spec.shared import IMAGE
 
 SUBTASKS = ("auto", "panoptic", "instance", "semantic")
 DEFAULT_IMAGE_TEMPLATE = "This is a photo of {}."

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from studio.config import ModelEntry
-from studio.models import ModelSettings
+from studio.models.settings import ModelSettings
 
 # Snippets never show a server path (issue 11): a local folder becomes a placeholder and a
 # file its own name. Tests run snippets with the real paths (Studio.code(reveal_paths=True)).

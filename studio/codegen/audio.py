@@ -6,7 +6,7 @@ from typing import Any
 
 from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
-from studio.models import ModelSettings
+from studio.models.settings import ModelSettings
 
 PLACEHOLDER_AUDIO = "speech.wav"
 

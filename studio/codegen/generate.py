@@ -1,6 +1,6 @@
 """Show code snippets for text generation and chat: tokenizer, model.generate, decode.
 
-The generate() arguments come from the checked inputs (studio.params.GENERATION) through
+The generate() arguments come from the checked inputs (studio.spec.shared.GENERATION) through
 GenerationParams.generate_kwargs, the same call the app makes.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 from studio.adapters.generate import chat_messages
 from studio.codegen import load_arguments, model_source
 from studio.config import ModelEntry
-from studio.decoding import GenerationParams
-from studio.models import ModelSettings
+from studio.generation.decoding import GenerationParams
+from studio.models.settings import ModelSettings
 
 
 def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], list[str]]:

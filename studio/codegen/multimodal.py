@@ -8,7 +8,7 @@ from typing import Any
 
 from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
-from studio.models import ModelSettings
+from studio.models.settings import ModelSettings
 
 PLACEHOLDER_IMAGE = "photo.jpg"
 GENERATIVE_VQA = {"blip", "blip-2"}
@@ -16,7 +16,7 @@ GENERATIVE_VQA = {"blip", "blip-2"}
 
 def config_model_type(entry: ModelEntry) -> str | None:
     """model_type from the entry's config.json (read without transformers), or None if unknown."""
-    from studio.models import is_cached, resolve_source
+    from studio.models.loading import is_cached, resolve_source
 
     try:
         if entry.source == "hub":

@@ -1,6 +1,6 @@
 """Show code for a `source: openai` entry: the `openai` client call the app makes.
 
-The request fields come from studio.remote.generation_arguments, the same mapping the
+The request fields come from studio.models.remote.generation_arguments, the same mapping the
 remote adapters use. The key is read from the environment variable the entry names; it
 is never written into the snippet.
 """
@@ -13,8 +13,8 @@ from typing import Any
 from studio.adapters.common import plain_history
 from studio.adapters.generate import chat_messages
 from studio.config import ModelEntry
-from studio.models import ModelSettings
-from studio.remote import NO_KEY, generation_arguments, model_name, timeout_of
+from studio.models.remote import NO_KEY, generation_arguments, model_name, timeout_of
+from studio.models.settings import ModelSettings
 
 
 def _client(entry: ModelEntry) -> list[str]:

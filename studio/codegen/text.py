@@ -8,7 +8,7 @@ from studio.adapters.seq2seq import summary_generation_kwargs, translation_langu
 from studio.adapters.text import DEFAULT_HYPOTHESIS, MASK_SPELLINGS, TOKEN_STRIDE
 from studio.codegen import load_arguments, model_reference, pipeline_snippet
 from studio.config import ModelEntry
-from studio.models import ModelSettings
+from studio.models.settings import ModelSettings
 
 
 def _text(inputs: dict[str, Any], name: str = "text") -> str:

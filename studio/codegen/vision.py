@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio import media
-from studio.adapters.vision import DEFAULT_IMAGE_TEMPLATE
+from studio.adapters.vision_params import DEFAULT_IMAGE_TEMPLATE
 from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
-from studio.models import ModelSettings
+from studio.models.settings import ModelSettings
+from studio.uploads import media
 
 PLACEHOLDER = "my_image.jpg"
 

@@ -3,7 +3,7 @@
 Every row runs exactly as the task's tab runs it (`Studio.run`: the spec's checks, the
 adapter, its notices), from a thread pool as wide as the task's concurrency limit (twice
 that for a batched task, so the next batch forms while one runs): the batching layer
-(studio/batching.py) runs up to `max_batch_size` rows per forward, and text generation's
+(studio/serving/batching.py) runs up to `max_batch_size` rows per forward, and text generation's
 continuous batching serves several rows at once. Feature extraction writes each
 row's sentence vector, embedded through the same batcher as the tab's requests, a chunk of
 rows per forward. A bad row gets its sentence in the `error` column and the rest go on.
@@ -184,7 +184,7 @@ class BatchActions:
         """Chunks of max_batch_size rows, each embedded as one batch of the tab's batcher."""
         from studio.adapters.common import limit_text
         from studio.adapters.text import embed_requests
-        from studio.batching import run_batched
+        from studio.serving.batching import run_batched
 
         size = max(1, self.studio.manager.max_batch_size)
 

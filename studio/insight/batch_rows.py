@@ -1,5 +1,5 @@
 """The rows of a batch upload: a table (CSV, TSV, JSON, JSONL) or a zip of images, within the
-app's upload caps (studio/training/limits.py), read by studio/training/reading.py's checks.
+app's upload caps (studio/training/limits.py), read by studio/uploads/tables.py's checks.
 
 A zip's images are copied into a fresh temporary folder under names made here (never the
 names inside the zip, which could point anywhere); the table shows each image by its name
@@ -17,7 +17,7 @@ from typing import Any
 
 from studio.errors import UserError
 from studio.training import limits
-from studio.training.reading import read_table
+from studio.uploads.tables import read_table
 
 IMAGE_COLUMN = "image"  # a zip's one column: the image's name in the zip
 COPY_CHUNK = 1 << 20

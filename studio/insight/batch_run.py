@@ -1,5 +1,5 @@
 """Running a batch's work units (a row, or a chunk of rows) from a small thread pool, so the
-app's batching layer (studio/batching.py) sees a full batch per forward: `workers` units are
+app's batching layer (studio/serving/batching.py) sees a full batch per forward: `workers` units are
 in flight at once. Stop and the time cap end it early; what finished is kept, in row order.
 """
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,12 @@ from studio.errors import UserError
 from studio.insight.evaluate_metrics import classification_scores, tagging_scores
 from studio.insight.evaluate_predict import BATCH_ROWS, predict_labels, predict_tags
 from studio.insight.evaluate_speech import SPEECH_TASK, evaluate_speech, speech_columns, speech_sample
+from studio.results import ProgressCallback
 from studio.training import limits
-from studio.training.data import SAMPLES, as_tags, as_tokens, column_problems, guess_columns, sample
-from studio.training.reading import read_table
+from studio.training.data import as_tags, as_tokens, column_problems, guess_columns, sample
+from studio.training.samples import SAMPLES
+from studio.uploads.tables import read_table
 
-ProgressCallback = Callable[[float, str], None]
 EVALUATED_TASKS = ("text-classification", "token-classification", SPEECH_TASK)
 SPEECH_SAMPLE = "speech"  # the example clips, zipped with their transcripts
 SAMPLE_COPIES: dict[str, Path] = {}

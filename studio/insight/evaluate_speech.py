@@ -15,17 +15,17 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from studio.errors import UserError
+from studio.results import ProgressCallback
 from studio.training import limits
-from studio.training.reading import FORMATS, read_table
+from studio.uploads.tables import FORMATS, read_table
 
-ProgressCallback = Callable[[float, str], None]
 SPEECH_TASK = "automatic-speech-recognition"
 FILE_COLUMNS = ("file_name", "file", "filename", "audio", "path")
 TEXT_COLUMNS = ("text", "transcript", "transcription", "sentence", "label")

@@ -10,15 +10,10 @@ from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens
 from studio.errors import UserError, collect_notices, shorten
-from studio.insight.attributions import (
-    MAX_EXPLAIN_TOKENS,
-    encode,
-    integrated_gradients,
-    label_names,
-    token_rows,
-)
-from studio.loading import is_cached, resolve_source
-from studio.params import TEXT, Param
+from studio.insight.attributions import MAX_EXPLAIN_TOKENS, encode, integrated_gradients, label_names, token_rows
+from studio.models.loading import is_cached, resolve_source
+from studio.spec.param import Param
+from studio.spec.shared import TEXT
 
 TASK_ID = "text-classification"
 PREDICTED = "predicted"  # the target meaning "the label the model predicts"

@@ -55,7 +55,7 @@ class Catalogue:
 
     def model_path(self, task: str, model: str | None) -> str:
         """Where the worker loads the model from; a UserError for a model not offered or not downloaded."""
-        from studio.models import is_cached, resolve_source
+        from studio.models.loading import is_cached, resolve_source
 
         entry = self.entry(task, model)
         if not is_cached(entry):
@@ -68,7 +68,7 @@ class Catalogue:
         return getattr(entry, "folder", "") or resolve_source(entry)  # a fine-tuned run: its model folder
 
     def gguf_base(self, task: str, model: str | None) -> dict[str, Any] | None:
-        """A packaged GGUF base model's packages and file name (studio/gguf.py converts it), else None."""
+        """A packaged GGUF base model's packages and file name (studio/models/gguf.py converts it), else None."""
         entry = self.entry(task, model)
         if entry.source != "package" or not entry.gguf_file:
             return None

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from studio.params import Param, Spec
+from studio.spec.param import Param, Spec
 from studio.training.checks import bounds, checked, sentence
 from studio.training.labels import LABELS
 from studio.training.search import SearchSettings
@@ -155,7 +155,7 @@ class TrainingConfig(_Section):
     training: Hyperparameters = Field(default_factory=Hyperparameters)
     lora: LoraSettings | None = None  # text generation only (None: not that task)
     search: SearchSettings | None = None  # an optuna search instead of one training (search.py)
-    gguf_base: dict[str, Any] | None = None  # a packaged GGUF base: converted by the worker (studio/gguf.py)
+    gguf_base: dict[str, Any] | None = None  # a packaged GGUF base: converted by the worker (studio/models/gguf.py)
     num_processes: int = Field(1, ge=1, le=1024, description="2+: torchrun on the CPU, accelerate launch on GPUs.")
     launcher: Literal["python", "torchrun", "accelerate"] = "python"
     accelerate_config: str | None = None

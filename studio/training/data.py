@@ -13,8 +13,8 @@ from typing import Any
 from studio.errors import UserError
 from studio.training import instructions, limits
 from studio.training.kinds import hook
-from studio.training.reading import FORMATS, check_encoding, is_large, read_table
 from studio.training.samples import DATA_DIR, SAMPLES, Sample
+from studio.uploads.tables import FORMATS, check_encoding, is_large, read_table
 
 __all__ = ["DATA_DIR", "FORMATS", "SAMPLES", "Sample", "check_encoding", "read_table"]
 

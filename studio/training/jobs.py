@@ -22,7 +22,7 @@ from typing import Any
 from studio.access import Access, Actor
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError
-from studio.params import Spec
+from studio.spec.param import Spec
 from studio.training import data as training_data
 from studio.training import launcher, limits, model_card, prepare, search
 from studio.training.catalogue import Catalogue

@@ -106,7 +106,7 @@ def push_run(folder: RunFolder, token: str | None, repo: str | None = None) -> d
     Returns {"repo", "url"}; every reason it cannot is one sentence (UserError)."""
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    from studio.loading import hub_is_offline
+    from studio.models.loading import hub_is_offline
 
     run_id = folder.path.name
     state = folder.read_status().get("status")

@@ -11,7 +11,8 @@ from studio.errors import UserError
 from studio.training import data as training_data
 from studio.training import launcher
 from studio.training.catalogue import Catalogue
-from studio.training.config import TRAINING_TASKS, Hyperparameters, LoraSettings, TrainingConfig, checked
+from studio.training.checks import checked
+from studio.training.config import TRAINING_TASKS, Hyperparameters, LoraSettings, TrainingConfig
 from studio.training.instructions import TEXT_GENERATION
 
 HYPERPARAMETERS = tuple(Hyperparameters.model_fields)
@@ -77,7 +78,7 @@ def build_config(
     if training.load_best_model_at_end and not (training.eval_each_epoch and training.save_each_epoch):
         raise UserError("load_best_model_at_end needs both 'evaluate each epoch' and 'save each epoch' on.")
     if config.push_to_hub:
-        from studio.models import hub_is_offline
+        from studio.models.loading import hub_is_offline
 
         if hub_is_offline():
             raise UserError(

@@ -35,7 +35,7 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~/|/)(?:[^\s/'\"]+/)+")
 class RunModel(ModelEntry):
     """A completed run as a `local` model entry: its id is runs/<run_id>; `folder`, where its
     weights are, is used by loading only and never shown. A LoRA run saved without merging is
-    its adapter folder, loaded on `adapter_of`, its base model's folder (studio/loading.py)."""
+    its adapter folder, loaded on `adapter_of`, its base model's folder (studio/models/loading.py)."""
 
     folder: str = Field("", exclude=True, repr=False)
     adapter_of: str = Field("", exclude=True, repr=False)

@@ -222,10 +222,10 @@ def run(run_dir: Path) -> int:
 
 
 def gguf_model_path(base: dict[str, Any]) -> str:
-    """The safetensors folder of a packaged GGUF model (studio/gguf.py: converted once, then reused)."""
+    """The safetensors folder of a packaged GGUF model (studio/models/gguf.py: converted once, then reused)."""
     from types import SimpleNamespace
 
-    from studio.gguf import packaged_gguf_source
+    from studio.models.gguf import packaged_gguf_source
 
     reported: set[str] = set()
 

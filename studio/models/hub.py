@@ -4,7 +4,7 @@ At start `probe_hub` asks the Hub once, with a short timeout. When it cannot be 
 app runs offline for the session (HF_HUB_OFFLINE for huggingface_hub and transformers), so a
 model that is not downloaded is refused at once instead of after minutes of retries.
 
-Downloading is studio/downloading.py; the page's Download row is components/download.py;
+Downloading is studio/models/downloading.py; the page's Download row is components/download.py;
 Studio's methods are `HubActions`, mixed into Studio. No Gradio here; see docs/ARCHITECTURE.md.
 """
 
@@ -17,17 +17,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from typing import Any
 
 from studio.config import ModelEntry
 from studio.errors import UserError
+from studio.results import ProgressCallback
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 3.0  # seconds the start-up probe waits for the Hub
 DEFAULT_ENDPOINT = "https://huggingface.co"
-ProgressCallback = Callable[[float, str], None]
 
 # Set beside HF_HUB_OFFLINE when the probe turned the app offline itself: the flag lives in the
 # environment with the setting it explains (a training worker inherits both), not in a global.
@@ -126,7 +125,7 @@ class HubActions:
 
     def needs_download(self, task_id: str, model_id: str | None) -> bool:
         """Whether the picked model is a Hub model not in this machine's cache."""
-        from studio.loading import is_cached
+        from studio.models.loading import is_cached
 
         try:
             entry = self.entry(task_id, model_id or "")
@@ -142,10 +141,10 @@ class HubActions:
         """A Run on a listed Hub model not on this machine, with the Hub online: download it first,
         so the page shows bytes and files (inside the load, transformers would show nothing).
         Not an admin action: models.yaml lists the model, and a Run always fetched it."""
-        from studio.loading import is_cached
+        from studio.models.loading import is_cached
 
         if entry.source == "hub" and self.hub_state() == "online" and not is_cached(entry):
-            from studio.downloading import download
+            from studio.models.downloading import download
 
             download(entry, progress)
 
@@ -153,6 +152,6 @@ class HubActions:
         """Download the picked model (an admin action in public mode); the sentence saying what was done."""
         if self.access is not None:
             self.access.require_admin(actor, "Downloading models")
-        from studio.downloading import download
+        from studio.models.downloading import download
 
         return download(self.entry(task_id, model_id), progress)

@@ -9,7 +9,7 @@ same distribution (`topk`), best first. Beam search shows the beam each returned
 came from at each step (its `beam_indices`, as `compute_transition_scores` reads them).
 
 `TokenRecorder` is a logits processor placed last in generate()'s list (before the seeded
-draw when sampling: studio/decoding.py), so it sees exactly those scores. It keeps no step's
+draw when sampling: studio/generation/decoding.py), so it sees exactly those scores. It keeps no step's
 whole distribution (steps x vocabulary floats: gigabytes for a long reply of a 256k-vocabulary
 model, which output_scores would keep): each step keeps its top candidates per row, and the
 chosen token's probability is read from the previous step's distribution when the next step

@@ -1,5 +1,5 @@
 """Pipelines with a batched forward: preprocess and postprocess in the caller's thread, the
-forward shared with concurrent calls of the same settings (studio/batching.py's Batcher).
+forward shared with concurrent calls of the same settings (studio/serving/batching.py's Batcher).
 
     result = run_pipeline(loaded, text, top_k=2)   # what loaded.pipeline(text, top_k=2) returns
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from studio.batching import batchers_of
+from studio.serving.batching import batchers_of
 
 # Model inputs that run along the sequence (padded on the right, cut back per item after the forward).
 SEQUENCE_KEYS = frozenset(

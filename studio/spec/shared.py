@@ -1,6 +1,6 @@
 """The parameter spec: every input of every task declared once.
 
-A `Param` (studio/spec.py) holds a name (the API's, as transformers spells it), a kind, a
+A `Param` (studio/spec/param.py) holds a name (the API's, as transformers spells it), a kind, a
 default, bounds or choices, a label, one line of help and a widget hint. From one
 declaration come validation (`Param.check`, the only place values are parsed), an
 adapter's signature and defaults (`@takes`), the widgets (components/widgets.py, bound by
@@ -11,7 +11,8 @@ See docs/ARCHITECTURE.md, "Parameters".
 
 from __future__ import annotations
 
-from studio.spec import REQUIRED, Param, Spec, clean_text, spec_of, takes
+from studio.spec.checks import clean_text
+from studio.spec.param import REQUIRED, Param, Spec, spec_of, takes
 
 __all__ = [
     "AUDIO",

@@ -5,16 +5,16 @@
         print(update.raw, update.visual)     # partial texts and figures, then the final ones
 
 Greedy and sampling with one sequence go through the model's continuous batching
-(studio/continuous.py), shared with the other requests on the model. The rest (beam search,
+(studio/generation/continuous.py), shared with the other requests on the model. The rest (beam search,
 several samples, stop strings, image chat, ...) runs `model.generate` in a worker thread, one
 at a time per model (a wait for it ends on Stop); the figures name the engine and why
-(`engine`, `engine_reason`). Greedy and sampling stream token by token (studio/text_stream.py); beam
+(`engine`, `engine_reason`). Greedy and sampling stream token by token (studio/generation/text_stream.py); beam
 search cannot stream in transformers 5, so it reports progress and then the beams. Closing
 the generator (Stop, a closed browser tab) cancels the request, or sets generate()'s event: a
 StoppingCriteria checks it every step and a pre-hook on every layer inside one, so a long
 prefill ends too. Sampling draws from the request's own seeded `torch.Generator` on both
 engines: a seed gives the same text whatever else runs. With `token_probabilities`, a
-TokenRecorder (studio/token_probabilities.py) records each step; the final update has them.
+TokenRecorder (studio/generation/token_probabilities.py) records each step; the final update has them.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio import continuous
-from studio.continuous import CONTINUOUS, GENERATE, THREAD_NAME, Unavailable
-from studio.decoding import GenerationParams, request_processors
+from studio.generation import continuous
+from studio.generation.continuous import CONTINUOUS, GENERATE, THREAD_NAME, Unavailable
+from studio.generation.decoding import GenerationParams, request_processors
+from studio.generation.locks import GenerationStopped, model_lock, running_request, stop_criteria_class, watch_layers
+from studio.generation.text_stream import drain, token_streamer
+from studio.generation.token_probabilities import TokenRecorder, eos_ids
 from studio.results import STREAM_EVERY, Output
-from studio.sharing import GenerationStopped, model_lock, running_request, stop_criteria_class, watch_layers
-from studio.text_stream import drain, token_streamer
-from studio.token_probabilities import TokenRecorder, eos_ids
 
 __all__ = [
     "THREAD_NAME",
@@ -65,9 +65,9 @@ class GenerationRun:
     started_at: float = 0.0
     finished_at: float | None = None
     waiting: bool = True  # for the model's lock (another request is generating with it)
-    record: bool = False  # token probabilities (studio/token_probabilities.py)
+    record: bool = False  # token probabilities (studio/generation/token_probabilities.py)
     beam_indices: Any = None
-    engine_reason: str | None = None  # why continuous batching did not run it (studio/continuous.py)
+    engine_reason: str | None = None  # why continuous batching did not run it (studio/generation/continuous.py)
 
     def __post_init__(self) -> None:
         self.prompt_length = int(self.batch["input_ids"].shape[-1])
@@ -167,7 +167,7 @@ def stream_generation(
     `shape(texts)` turns the list of new texts into the raw output (default: the texts); while
     beam search (or several samples) runs, updates carry progress figures and raw None. With
     `token_probabilities`, the final update's raw output is `shape(texts, tokens)` (one list of
-    token items per text: studio/token_probabilities.py).
+    token items per text: studio/generation/token_probabilities.py).
     Closing this generator sets the stop event, so generate() ends within one step.
     """
     shape = shape or (lambda texts: texts)
@@ -219,7 +219,7 @@ def stream_generation(
 def stream_continuous(
     model: Any, tokenizer: Any, batch: dict[str, Any], params: GenerationParams, shape: Callable[..., Any], record: bool
 ) -> Iterator[Output]:
-    """stream_generation through the model's continuous batching (studio/continuous.py): the same
+    """stream_generation through the model's continuous batching (studio/generation/continuous.py): the same
     updates; Unavailable when it cannot take the request or fails before its first update."""
     import torch
 

@@ -1,6 +1,6 @@
 """Loading one model: devices, where the weights come from, from_pretrained, and its errors.
 
-ModelManager (studio/models.py) caches what these functions load; see docs/ARCHITECTURE.md.
+ModelManager (studio/models/manager.py) caches what these functions load; see docs/ARCHITECTURE.md.
 torch and transformers are imported lazily, inside the functions, so importing this module
 is cheap.
 """
@@ -10,39 +10,15 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.batching import Batchers
 from studio.config import ModelEntry
 from studio.errors import UserError
-from studio.tasks import Task
-
-DTYPES = ("auto", "float32", "float16", "bfloat16")
-QUANTIZATIONS = ("none", "8bit", "4bit")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-ProgressCallback = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    """How a model is loaded: the model-settings row of every tab."""
-
-    dtype: str = "auto"
-    quantization: str = "none"
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        for name, value, allowed in (
-            ("dtype", self.dtype, DTYPES),
-            ("quantization", self.quantization, QUANTIZATIONS),
-            ("device", self.device, DEVICES),
-        ):
-            if value not in allowed:
-                raise UserError(f"{name} {value!r} is not supported; choose one of {', '.join(allowed)}.")
+from studio.models.settings import ModelSettings
+from studio.serving.batching import Batchers
+from studio.tasks.task import Task
 
 
 @dataclass
@@ -60,7 +36,7 @@ class LoadedModel:
     num_bytes: int = 0
     load_seconds: float = 0.0
     last_used: float = field(default_factory=time.monotonic)
-    # Dynamic batching of its forwards, by settings (studio/batching.py); ModelManager sets window and size.
+    # Dynamic batching of its forwards, by settings (studio/serving/batching.py); ModelManager sets window and size.
     batchers: Batchers = field(default_factory=Batchers, repr=False)
 
     @property
@@ -108,8 +84,8 @@ def resolve_source(entry: ModelEntry) -> str:
             raise UserError(f"The folder of {entry.display_name!r} does not exist; fix its path in models.yaml.")
         return str(path)
     if entry.source == "package":
-        if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/gguf.py)
-            from studio.gguf import packaged_gguf_source
+        if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/models/gguf.py)
+            from studio.models.gguf import packaged_gguf_source
 
             return packaged_gguf_source(entry)
         return str(package_path(entry))
@@ -132,7 +108,7 @@ def is_cached(entry: ModelEntry) -> bool:
 
 def not_downloaded(entry: ModelEntry) -> UserError:
     """The sentence for a Hub model that is not on this machine while the Hub is out of reach."""
-    from studio.hub import offline_by_choice
+    from studio.models.hub import offline_by_choice
 
     if offline_by_choice():
         why, how = "HF_HUB_OFFLINE is set", "restart it without HF_HUB_OFFLINE and press Download beside the model list"
@@ -218,8 +194,8 @@ def _load_kwargs(entry: ModelEntry, settings: ModelSettings, device: str) -> dic
 
 def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> LoadedModel:
     """Load an entry for a task: a pipeline where one exists, else model and processor."""
-    if entry.source == "openai":  # a server runs it: the app holds a connection, no weights (studio/remote.py)
-        from studio.remote import REMOTE_DEVICE, connect
+    if entry.source == "openai":  # a server runs it: the app holds a connection, no weights (studio/models/remote.py)
+        from studio.models.remote import REMOTE_DEVICE, connect
 
         return LoadedModel(entry, task.id, settings, REMOTE_DEVICE, connect(entry))
     if entry.source == "hub" and hub_is_offline() and not is_cached(entry):

@@ -1,4 +1,4 @@
-"""The parameter spec's machinery: Param, Spec and @takes (the declarations are in studio/params.py).
+"""The parameter spec's machinery: Param, Spec and @takes (the declarations are in studio/spec/shared.py).
 
 A `Param` holds a name (the API's, as transformers spells it), a kind, a default, bounds or
 choices, a readable label, one line of help and a widget hint. From one declaration come:
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from studio.errors import UserError, shorten
-from studio.spec_checks import CHECKS, clean_text  # noqa: F401 (studio.params re-exports it)
+from studio.spec.checks import CHECKS, clean_text  # noqa: F401 (studio.params re-exports it)
 
 
 class _Required:

@@ -1,4 +1,4 @@
-"""How studio's requests plug into transformers' ContinuousBatchingManager (studio/continuous.py):
+"""How studio's requests plug into transformers' ContinuousBatchingManager (studio/generation/continuous.py):
 each request's own logits processors run on its row of every batch (`rows_class`), and its
 outputs go to its own queue (`router`)."""
 

@@ -3,7 +3,7 @@ likeliest alternatives shown on hover, keyboard focus or a tap (CSS only, no Jav
 
     token_html([tokens])  # tokens: [{token, probability, top: [{token, probability}]}]
 
-The items are the `tokens` of text generation's raw output (studio/token_probabilities.py).
+The items are the `tokens` of text generation's raw output (studio/generation/token_probabilities.py).
 Every piece of text is escaped, and also `$`, `{`, `}`, backslash and backtick, which a
 template engine could read (Gradio renders gr.HTML through one). Whitespace a reader could
 not see (a token that is only spaces, a newline, a tab) is drawn as a symbol. The colours

@@ -1,5 +1,5 @@
 """How each kind of parameter value is parsed and range-checked (used by Param.check in
-studio/spec.py): numbers, whole numbers, true/false, choices and texts. Each bad value is
+studio/spec/param.py): numbers, whole numbers, true/false, choices and texts. Each bad value is
 one sentence naming the parameter and what it may be."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from studio.errors import UserError
 
 if TYPE_CHECKING:
-    from studio.spec import Param
+    from studio.spec.param import Param
 
 # Text that tokenizers choke on: lone UTF-16 surrogates (invalid in UTF-8) and NUL.
 _UNSAFE_TEXT = re.compile("[\ud800-\udfff\x00]")

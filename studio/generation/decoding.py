@@ -1,9 +1,9 @@
 """One request's decoding choices (`GenerationParams`) and the generate() arguments they make.
 
-Each value is declared and checked once, by its Param in `studio.params.GENERATION` (kind,
+Each value is declared and checked once, by its Param in `studio.spec.shared.GENERATION` (kind,
 range, default). This module keeps only what no single parameter can check: the rules
 between them (greedy gives one answer, beam search needs beams, ...), and
-`private_sampling`: sampling with a request's own seeded generator (studio/generation.py).
+`private_sampling`: sampling with a request's own seeded generator (studio/generation/stream.py).
 
     params = GenerationParams.from_inputs(checked_inputs)   # an adapter's checked inputs
     params = GenerationParams.checked(strategy="sample", temperature=0.7, seed=1)  # raw values
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.errors import UserError
-from studio.params import GENERATION, spec_of
+from studio.spec.param import spec_of
+from studio.spec.shared import GENERATION
 
 GENERATION_SPEC = spec_of(GENERATION)
 _DEFAULT = GENERATION_SPEC.defaults()
@@ -144,7 +145,7 @@ class GenerationParams:
 
 # The fields are the spec's generation parameters, in the same order, with its defaults.
 if [field.name for field in dataclasses.fields(GenerationParams)] != GENERATION_SPEC.names:
-    raise TypeError("GenerationParams' fields must be studio.params.GENERATION's names, in order")
+    raise TypeError("GenerationParams' fields must be studio.spec.shared.GENERATION's names, in order")
 
 
 def stop_strings(stop: str) -> tuple[str, ...]:
@@ -155,7 +156,7 @@ def stop_strings(stop: str) -> tuple[str, ...]:
 def request_processors(params: GenerationParams, recorder: Any = None) -> tuple[dict[str, Any], list[Any]]:
     """generate()'s arguments for this request and its own logits processors, in the order
     generate() runs them: the seeded sampling (private_sampling) and, just before its draw, the
-    token recorder (studio/token_probabilities.py) that reads the processed scores."""
+    token recorder (studio/generation/token_probabilities.py) that reads the processed scores."""
     kwargs = params.generate_kwargs()
     processors = private_sampling(kwargs, params.seed) if kwargs.get("do_sample") else []
     if recorder is not None:
@@ -165,7 +166,7 @@ def request_processors(params: GenerationParams, recorder: Any = None) -> tuple[
 
 def penalties(params: GenerationParams) -> list[Any]:
     """The processors generate() itself puts first for repetition_penalty and no_repeat_ngram_size
-    (continuous batching runs them per request: studio/continuous.py)."""
+    (continuous batching runs them per request: studio/generation/continuous.py)."""
     from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
 
     processors: list[Any] = []

@@ -3,7 +3,7 @@
 `download` asks the Hub for the file list first (a dry run), refuses when the disk is too
 small, then fetches the files in a worker thread while the caller reports the bytes on disk
 and the files done. Every failure is one sentence (gated, not found, disk full, no network).
-Studio reaches it through studio/hub.py's HubActions; the page's row is components/download.py.
+Studio reaches it through studio/models/hub.py's HubActions; the page's row is components/download.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 
 from studio.config import ModelEntry
 from studio.errors import UserError, shorten
-from studio.hub import ProgressCallback, back_online, endpoint
+from studio.models.hub import back_online, endpoint
+from studio.results import ProgressCallback
 
 log = logging.getLogger(__name__)
 

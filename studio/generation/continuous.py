@@ -10,7 +10,7 @@ passes, through transformers' own engine (`model.init_continuous_batching()`, th
 One `Engine` per model, made on its first request; its loop thread runs while requests are in
 flight. The manager picks tokens by argmax; each request's own processors first run on its row
 of scores (`Rows`): penalties, the token recorder and, when sampling, the warpers and a draw
-from the request's own seeded generator (studio/decoding.py), so greedy text is generate()'s
+from the request's own seeded generator (studio/generation/decoding.py), so greedy text is generate()'s
 and a seed gives the same text whatever else runs.
 """
 
@@ -24,9 +24,9 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from studio.continuous_hooks import router, rows_class
-from studio.decoding import GenerationParams, penalties, request_processors
-from studio.token_probabilities import eos_ids
+from studio.generation.continuous_hooks import router, rows_class
+from studio.generation.decoding import GenerationParams, penalties, request_processors
+from studio.generation.token_probabilities import eos_ids
 
 __all__ = ["CONTINUOUS", "GENERATE", "Unavailable", "stop_engine", "submit", "unsupported"]
 

@@ -5,7 +5,7 @@ count (max_models) and a memory budget (half of this machine's memory by default
 evicts the least recently used model. Concurrent requests for one key load it once.
 Tokenizers read for the tabs' facts (mask token, languages) live in the same cache with
 task "tokenizer", so the Loaded models panel sees and unloads them too. Loading itself
-is in studio/loading.py (re-exported here); see docs/ARCHITECTURE.md.
+is in studio/models/loading.py (re-exported here); see docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -19,51 +19,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from studio.batching import Batchers
 from studio.config import ModelEntry
-from studio.continuous import stop_engine
 from studio.errors import UserError
-from studio.loading import (
-    DEVICES,
-    DTYPES,
-    QUANTIZATIONS,
+from studio.generation.continuous import stop_engine
+from studio.models.loading import (
     TOKENIZER_TASK,
     LoadedModel,
-    ModelSettings,
-    ProgressCallback,
     explain_load_error,
-    hub_is_offline,
     is_cached,
     load_model,
     load_tokenizer,
-    model_bytes,
-    package_path,
-    resolve_device,
-    resolve_source,
 )
-from studio.tasks import TASKS, Task
-
-__all__ = [
-    "DEVICES",
-    "DTYPES",
-    "QUANTIZATIONS",
-    "TOKENIZER_TASK",
-    "CacheKey",
-    "LoadedModel",
-    "ModelManager",
-    "ModelSettings",
-    "ProgressCallback",
-    "default_memory_budget",
-    "explain_load_error",
-    "hub_is_offline",
-    "is_cached",
-    "load_model",
-    "load_tokenizer",
-    "model_bytes",
-    "package_path",
-    "resolve_device",
-    "resolve_source",
-]
+from studio.models.settings import ModelSettings
+from studio.results import ProgressCallback
+from studio.serving.batching import Batchers
+from studio.tasks.table import TASKS
+from studio.tasks.task import Task
 
 log = logging.getLogger(__name__)
 # transformers' lazy imports race when two threads load new model types at once ("module
@@ -111,7 +82,7 @@ class ModelManager:
         max_batch_size: int = 16,
     ) -> None:
         self.max_models = max(1, max_models)
-        # Dynamic batching of encoder tasks (studio/batching.py); max_batch_size 1 turns it off.
+        # Dynamic batching of encoder tasks (studio/serving/batching.py); max_batch_size 1 turns it off.
         self.batch_window_ms = batch_window_ms
         self.max_batch_size = max_batch_size
         self.memory_budget = default_memory_budget() if memory_budget is None else memory_budget
@@ -217,7 +188,7 @@ class ModelManager:
         """Drop least recently used entries until the bounds hold (lock held); returns how many."""
         evicted = 0
         while True:
-            # Remote connections (studio/remote.py) hold no weights: they never push a model out.
+            # Remote connections (studio/models/remote.py) hold no weights: they never push a model out.
             models = [k for k in self._cache if k.task != TOKENIZER_TASK and self._cache[k].device != "remote"]
             tokenizers = [k for k in self._cache if k.task == TOKENIZER_TASK]
             total = sum(self._cache[k].num_bytes for k in models)
@@ -251,7 +222,7 @@ class ModelManager:
         started = time.perf_counter()
         try:
             if entry.source == "package" and entry.gguf_file:
-                from studio.gguf import packaged_gguf_source
+                from studio.models.gguf import packaged_gguf_source
 
                 packaged_gguf_source(entry, progress)  # the one-time GGUF conversion, with progress
             loaded = load_model(entry, task, settings)

@@ -1,4 +1,4 @@
-"""What a task row is (Task), how its names are resolved and checked; the rows are in studio/tasks.py.
+"""What a task row is (Task), how its names are resolved and checked; the rows are in studio/tasks/table.py.
 
 See docs/ARCHITECTURE.md, "Adding a task".
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from studio.params import Spec
+from studio.spec.param import Spec
 
 Modality = Literal["text", "generate", "vision", "audio", "multimodal"]
 MODALITY_TITLES: dict[str, str] = {
@@ -85,7 +85,7 @@ class Task:
 
     @property
     def batched(self) -> bool:
-        """Whether concurrent requests for one model run as one forward pass (studio/batching.py)."""
+        """Whether concurrent requests for one model run as one forward pass (studio/serving/batching.py)."""
         return bool(getattr(self.adapter_function(), "batched", False))
 
     @property

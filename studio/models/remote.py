@@ -23,14 +23,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from studio.config import ModelEntry
-from studio.decoding import stop_strings
 from studio.errors import UserError, notify
+from studio.generation.decoding import stop_strings
 
 REMOTE_DEVICE = "remote"
 DEFAULT_TIMEOUT = 60.0
 NO_KEY = "EMPTY"  # what OpenAI-compatible servers without authentication accept
 MAX_STOP = 4  # the OpenAI API takes at most 4 stop texts
-LOGPROBS = {  # token probabilities, with the top 5 alternatives (studio/token_probabilities.py)
+LOGPROBS = {  # token probabilities, with the top 5 alternatives (studio/generation/token_probabilities.py)
     "completions": {"logprobs": 5},
     "chat": {"logprobs": True, "top_logprobs": 5},
 }
@@ -288,7 +288,7 @@ def remote_device(entry: ModelEntry) -> str:
 
 def remote_settings(entry: ModelEntry, settings: Any) -> Any:
     """The model-settings row does not apply to a server's model: a notice when it was changed."""
-    from studio.loading import ModelSettings
+    from studio.models.settings import ModelSettings
 
     if settings != ModelSettings():
         notify(

@@ -1,0 +1,1 @@
+"""Generation: decoding choices, the streamed worker, continuous batching, Stop, tokens."""

@@ -1,0 +1,1 @@
+"""Serving many requests at once: dynamic batching of encoder forwards."""

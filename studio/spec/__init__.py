@@ -1,0 +1,1 @@
+"""The parameter spec: Param, Spec, @takes, the value checks, and the inputs tasks share."""

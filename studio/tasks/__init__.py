@@ -1,0 +1,1 @@
+"""The task machinery (Task, name resolution) and the task table."""

@@ -1,0 +1,1 @@
+"""Uploaded files: images, audio and tables read within bounds, with one-sentence errors."""
