@@ -1,4 +1,4 @@
-"""The bad-input corpus (tests/test_bad_inputs.py) against a freshly started app, with its memory.
+"""The bad-input corpus (tests/api/test_bad_inputs.py) against a freshly started app, with its memory.
 
 Run: python bench/robustness.py [--passes 1]. Builds the tiny fixture models, starts
 `python app.py --models <their models.yaml> --port N`, runs the corpus once to warm up (every
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.app_process import running_app  # noqa: E402
 from tests.fixtures.factory import build_fixtures, write_models_yaml  # noqa: E402
-from tests.test_bad_inputs import flaw, outcome_class, run_corpus  # noqa: E402
+from tests.api.test_bad_inputs import flaw, outcome_class, run_corpus  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

@@ -51,7 +51,7 @@ def uploaded_rows(train_rows: int) -> int:
 def copy_data(folder: Path, rows: int) -> dict[str, Any]:
     """Seq2seq: eight-word sentences whose target is the sentence itself."""
     from tests.fixtures.zoo.common import WORDS
-    from tests.test_training_kinds import write_jsonl
+    from tests.unit.test_training_kinds import write_jsonl
 
     rng = random.Random(0)
     sentences = [" ".join(rng.choices(WORDS, k=8)) for _ in range(uploaded_rows(rows))]
@@ -60,7 +60,7 @@ def copy_data(folder: Path, rows: int) -> dict[str, Any]:
 
 def squad_data(folder: Path, rows: int) -> dict[str, Any]:
     """Extractive QA: SQuAD-form rows, each context short enough for one window (one row, one sample)."""
-    from tests.test_training_kinds import COLOURS, CUE, QUESTION, qa_context, write_jsonl
+    from tests.unit.test_training_kinds import COLOURS, CUE, QUESTION, qa_context, write_jsonl
 
     rng = random.Random(0)
     table = []
@@ -74,7 +74,7 @@ def squad_data(folder: Path, rows: int) -> dict[str, Any]:
 
 def colour_data(folder: Path, rows: int) -> dict[str, Any]:
     """Image classification: a zip of red/ and blue/ folders of noisy squares."""
-    from tests.test_training_kinds import colour_zip
+    from tests.unit.test_training_kinds import colour_zip
 
     return {"dataset": str(colour_zip(folder / "colours.zip", per_class=math.ceil(uploaded_rows(rows) / 2)))}
 

@@ -2,7 +2,7 @@
 
     python -m studio.apidocs          # rewrite docs/API.md after changing a spec
 
-tests/test_architecture.py fails when the file and the spec disagree.
+tests/unit/test_architecture.py fails when the file and the spec disagree.
 """
 
 from __future__ import annotations

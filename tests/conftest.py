@@ -17,6 +17,15 @@ import pytest
 from tests.app_process import ROOT, free_port, running_app, stop, wait_for_http  # noqa: F401 (re-exported)
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+KINDS = ("unit", "api", "browser")  # tests/<kind>/: no app; the running app; Chromium on the page
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked by its folder, so `-m unit` (or `tests/unit`) picks a kind."""
+    for item in items:
+        kind = Path(str(item.path)).parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def run_snippet(models_yaml: Path, task: str, model: str, inputs: dict[str, Any]
     """The tab's "Show code" snippet for these inputs, and the `result` it computes when run.
 
     The snippet is the runnable variant, with the real folders and files (the page names them
-    by placeholders and file names: tests/test_path_leaks.py)."""
+    by placeholders and file names: tests/api/test_path_leaks.py)."""
     studio = Studio(load_config(models_yaml), ModelManager())
     code = studio.code(task, model, inputs, ModelSettings(), reveal_paths=True)
     namespace: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 to one label's logit, from a baseline of pad tokens to the text.
 
 Why `IntegratedGradients` on `inputs_embeds` and not `LayerIntegratedGradients` on the
-embedding layer: the two give the same numbers (tests/test_explain.py compares them), but
+embedding layer: the two give the same numbers (tests/api/test_explain.py compares them), but
 the layer variant puts a forward hook on the embedding module while it runs, and the model
 is shared with every other request on it (the Text classification tab, its batched
 forwards): their forwards would go through the hook. Passing embeddings leaves the model

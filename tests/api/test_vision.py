@@ -19,7 +19,7 @@ from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from tests.helpers import run_snippet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "examples" / "images"
 CAT = IMAGES / "cat.jpg"  # 451×300
 

@@ -21,7 +21,7 @@ from studio.training.kinds.causal_lm import DEFAULT_CHAT_TEMPLATE, DEFAULT_END_O
 from studio.training.kinds.lora import target_modules
 from tests.app_process import ROOT, running_app
 from tests.fixtures.factory import fixtures_config
-from tests.test_training_api import stream
+from tests.api.test_training_api import stream
 
 PAIRS = [("what colour is the sky", "blue"), ("who wrote the book", "mary"), ("where is the park", "paris")]
 

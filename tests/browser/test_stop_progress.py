@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from components.stopping import stopped_line
 from studio.generation.stream import describe
 from studio.models.gguf import STAGES, _Stages, counted_tensors
-from tests.test_browser import open_task, visible
+from tests.browser.test_page import open_task, visible
 
 
 def test_stopped_line_reads_the_figures_line() -> None:

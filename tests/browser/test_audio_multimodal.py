@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import choose_model, open_task, visible
+from tests.browser.test_page import choose_model, open_task, visible
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AUDIO = ROOT / "examples" / "audio"
 IMAGES = ROOT / "examples" / "images"
 

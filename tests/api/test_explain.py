@@ -20,7 +20,7 @@ from studio.insight import Insight
 from studio.models.manager import ModelManager
 from studio.studio import Studio
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = "the movie was great and the music was wonderful"
 
 

@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 import pytest
 
-CAT = Path(__file__).resolve().parent.parent / "examples" / "images" / "cat.jpg"
+CAT = Path(__file__).resolve().parents[2] / "examples" / "images" / "cat.jpg"
 NAN, INF = float("nan"), float("inf")
 SURROGATE = "caf\ud800é"
 # Python class names (exception names, "<class 'str'>") and tracebacks.

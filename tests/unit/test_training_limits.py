@@ -25,7 +25,7 @@ from studio.training.config import TrainingConfig
 from studio.training.jobs import JobManager
 from tests.conftest import ROOT
 from tests.fixtures.factory import fixtures_config
-from tests.test_training import group_members, tiny_run, wait_until
+from tests.unit.test_training import group_members, tiny_run, wait_until
 
 SENTIMENT_ROWS = list(csv.DictReader(training_data.SAMPLES["sentiment"].train.read_text(encoding="utf-8").splitlines()))
 

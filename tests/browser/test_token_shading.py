@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.helpers import browser_page
-from tests.test_browser import open_task, visible
+from tests.browser.test_page import open_task, visible
 
 PERCENT = re.compile(r"\d+(\.\d+)?%")
 # The class of the first box around the element that clips it (overflow other than visible), or "".

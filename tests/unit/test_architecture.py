@@ -19,7 +19,7 @@ from studio.studio import Studio
 from studio.tasks.table import TASKS
 from studio.tasks.task import Task, TaskTableError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_FROM_COMPONENTS = {"studio.studio", "studio.params"}
 
 

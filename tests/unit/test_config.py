@@ -9,7 +9,7 @@ import pytest
 from studio.config import ConfigError, load_config
 from studio.tasks.table import TASKS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_models_yaml_covers_every_task() -> None:

@@ -21,7 +21,7 @@ from studio.models.manager import ModelManager
 from studio.studio import Studio
 from tests.helpers import assert_same
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 with open(ROOT / "data" / "sentiment" / "test.csv", encoding="utf-8") as reviews:
     REVIEWS = [row["text"] for row in csv.DictReader(reviews)]
 

@@ -24,7 +24,7 @@ from studio.training.jobs import JobManager
 from studio.training.model_card import card_text, write_card
 from studio.training.store import RunFolder, write_json
 from tests.fixtures.factory import fixtures_config
-from tests.test_training import group_members, wait_until
+from tests.unit.test_training import group_members, wait_until
 
 WORDS = (("a great and lovely film", "positive"), ("a dull and awful film", "negative"))
 

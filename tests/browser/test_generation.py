@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import open_task, visible
+from tests.browser.test_page import open_task, visible
 
 
 def generated_text(page: Page) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import free_port, wait_for_http
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_app(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-IMAGES = Path(__file__).resolve().parent.parent / "examples" / "images"
+IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
 
 
 def visible(page: Page, selector: str):

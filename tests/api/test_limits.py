@@ -33,7 +33,7 @@ HUGE_HISTORY = [
     {"role": "user", "content": "tell me about the weather " * 2_000},
     {"role": "assistant", "content": "it is sunny and warm today " * 2_000},
 ] * 10
-# Sampling that runs thousands of tokens on the tiny LM (see tests/test_generation.py).
+# Sampling that runs thousands of tokens on the tiny LM (see tests/api/test_generation.py).
 LONG = {"strategy": "sample", "max_new_tokens": 4000, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "seed": 1}
 
 

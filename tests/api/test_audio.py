@@ -17,7 +17,7 @@ from pytest import approx
 
 from tests.helpers import run_snippet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEECH = ROOT / "examples" / "audio" / "quick_brown_fox.wav"
 TONE = ROOT / "examples" / "audio" / "tone_440hz.wav"
 

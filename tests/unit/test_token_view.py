@@ -2,7 +2,7 @@
 whitespace, shading, the 5 alternatives), and chat's tokens (page only) against transformers.
 
 Text generation's tokens are compared with generate(output_scores=True) in
-tests/test_token_probabilities.py; chat records them the same way, checked here on the
+tests/api/test_token_probabilities.py; chat records them the same way, checked here on the
 chat-templated input.
 """
 
