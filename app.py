@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -188,8 +187,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from components.app import CSS, build_app
     from components.sessions import lighten_sessions
-    from studio.access import Access
     from studio.models.manager import ModelManager
+    from studio.policy.access import Access
     from studio.studio import Studio
     from studio.tasks.task import TaskTableError
     from studio.training.jobs import JobManager
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if not mcp_available():
             raise SystemExit("Cannot start: --mcp needs the mcp package; install it with pip install mcp.")
-        if studio.public or getattr(studio.access, "public", False):
+        if studio.public or studio.access.public:
             hide_admin_tools(demo)
     # A bounded queue: past QUEUE_SIZE waiting requests a visitor is told to try again later.
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
@@ -254,4 +253,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

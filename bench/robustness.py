@@ -26,9 +26,9 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.api.test_bad_inputs import flaw, outcome_class, run_corpus  # noqa: E402
 from tests.app_process import running_app  # noqa: E402
 from tests.fixtures.factory import build_fixtures, write_models_yaml  # noqa: E402
-from tests.api.test_bad_inputs import flaw, outcome_class, run_corpus  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

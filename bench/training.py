@@ -84,7 +84,7 @@ def main() -> None:
         "save_each_epoch": False,
     }
     jobs = JobManager(work / "direct-runs", parse_config(fixtures_config(folders)), supervise=False)
-    config = jobs.build_config(**arguments)  # the same config the app builds from the same API arguments
+    config = jobs.build_config(**arguments).as_json()  # the same config the app builds from the same API arguments
 
     def direct_run(index: int) -> float:
         run_dir = work / "direct-runs" / f"direct-{index}"
@@ -187,7 +187,7 @@ def gemma_lora(steps: int, max_length: int, batch: int) -> None:
         save_each_epoch=False,
         use_lora=True,
         merge_adapter=False,
-    )
+    ).as_json()
     run_dir = work / "runs" / "gemma-lora"
     total = run_worker(config, run_dir)
     records = step_records(run_dir)

@@ -144,7 +144,7 @@ def measure_kinds(steps: int, batch: int, max_length: int, repeats: int) -> None
             eval_each_epoch=False,
             save_each_epoch=False,
             **kind.settings,
-        )
+        ).as_json()
         for kind in KINDS
     }
     runs: dict[str, list[dict[str, Any]]] = {kind.name: [] for kind in KINDS}

@@ -12,7 +12,6 @@ from components import finetune, insight, loaded_models
 from components.context import TabContext
 from components.errors import answer_gradio_errors
 from components.run_errors import remember_errors
-from studio.insight import Insight
 from studio.studio import Studio
 from studio.tasks.task import MODALITY_TITLES, Task, TaskTableError, check_tasks
 
@@ -82,7 +81,7 @@ def build_app(studio: Studio) -> gr.Blocks:
     # Uploads and generated files are removed an hour after they were made (checked every 10 minutes).
     with gr.Blocks(title="Transformers Studio", delete_cache=(600, 3600)) as demo:
         gr.Markdown(INTRO)
-        if studio.public and studio.access is not None:
+        if studio.public and studio.access.public:
             gr.Markdown(studio.access.visitor_hint(), elem_classes=["visitor-hint"])
         opening = opening_task(studio)
         with gr.Tabs(selected=opening.modality if opening else None):
@@ -106,7 +105,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                             queue=False,
                         )
             with gr.Tab("Insight", id="insight"):
-                insight.build(Insight(studio), ctx)
+                insight.build(ctx)
             if studio.jobs is not None:
                 with gr.Tab("Fine-tune", id="fine-tune"):
                     finetune.build(studio, demo, ctx)

@@ -18,9 +18,9 @@ from typing import Any
 import gradio as gr
 
 from components import run_errors, stopping
+from components.api import KEYWORD, api_handler, caller, progress_parameter, request_parameter
 from components.download import download_row
 from components.errors import shown_as_gr_error
-from components.limits import VISITORS, check_public_inputs
 from components.mcp import tool_doc
 from components.remote_inputs import wire_remote_inputs
 from components.widgets import widget
@@ -198,14 +198,21 @@ class TaskUI:
         return model_id, dict(zip(names, task_values)), dict(zip(SETTING_NAMES, setting_values))
 
     def results(
-        self, model_id: str, inputs: Mapping[str, Any], settings: Mapping[str, Any], progress: Any = None
+        self,
+        model_id: str,
+        inputs: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        progress: Any = None,
+        request: gr.Request | None = None,
     ) -> Iterator[RunResult]:
         """Studio.stream with UserErrors as gr.Error and notices as toasts: the one wrapped stream
-        every event of this task goes through (Run, and extra views such as Compare)."""
+        every event of this task goes through (Run, and extra views such as Compare), for the
+        request's caller (Studio applies the public caps and the running limit)."""
         report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
-        check_public_inputs(self.studio, inputs)
+        who = caller(self.studio, request)
         with shown_as_gr_error(self.task.title):
-            updates = self.studio.stream(self.task.id, model_id, inputs, self.studio.settings(settings), report)
+            settings_row = self.studio.settings(settings)
+            updates = self.studio.stream(self.task.id, model_id, inputs, settings_row, report, caller=who)
         try:
             while True:
                 with shown_as_gr_error(self.task.title):
@@ -235,31 +242,20 @@ class TaskUI:
         def run(*args: Any) -> Any:
             *values, progress, request = args
             last = None
-            with VISITORS.running(self.studio, request):
-                for result in self.results(*self._split(values), progress):
-                    last = result
+            for result in self.results(*self._split(values), progress, request):
+                last = result
             return shown(last)
 
         def stream(*args: Any) -> Iterator[Any]:
             *values, progress, request = args
-            with VISITORS.running(self.studio, request):
-                for result in self.results(*self._split(values), progress):
-                    yield shown(result)
+            for result in self.results(*self._split(values), progress, request):
+                yield shown(result)
 
-        handler = stream if task.streams else run
-        parameters = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        parameters += self.spec.signature_parameters()
-        parameters += [
-            inspect.Parameter(param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=param.default)
-            for param in MODEL_SETTINGS
-        ]
-        parameters.append(inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress()))
-        parameters.append(visitor_request_parameter())
-        handler.__annotations__ = {"request": gr.Request}  # Gradio fills it (per-visitor limits), not the API
-        handler.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        handler.__name__ = task.api_name
-        handler.__doc__ = tool_doc(self.studio, task)  # the MCP tool's description and Args
-        return handler
+        parameters = [inspect.Parameter("model", KEYWORD), *self.spec.signature_parameters()]
+        parameters += [inspect.Parameter(param.name, KEYWORD, default=param.default) for param in MODEL_SETTINGS]
+        parameters += [progress_parameter(), request_parameter()]
+        # The MCP tool's description and Args come from the docstring.
+        return api_handler(stream if task.streams else run, parameters, task.api_name, tool_doc(self.studio, task))
 
     def _snippet(self) -> Callable[..., str]:
         def show_code(model_id: str, *values: Any) -> str:
@@ -286,8 +282,7 @@ def on_zero_gpu(handler: Callable[..., Any]) -> Callable[..., Any]:
     except ImportError:
         return handler
     wrapped = spaces.GPU(handler)
-    wrapped.__signature__ = inspect.signature(handler)  # keep the API's parameter names
-    return wrapped
+    return api_handler(wrapped, list(inspect.signature(handler).parameters.values()))  # the API's names
 
 
 def event_values(shown: Sequence[Any], raw: Any) -> Any:
@@ -295,8 +290,3 @@ def event_values(shown: Sequence[Any], raw: Any) -> Any:
     (Gradio would otherwise take a 1-tuple as the value of a single output)."""
     values = (*shown, json_value(raw))
     return values if len(values) > 1 else values[0]
-
-
-def visitor_request_parameter() -> inspect.Parameter:
-    """The gr.Request parameter Gradio fills for a handler (components/limits.py reads the session)."""
-    return inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)

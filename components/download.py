@@ -9,14 +9,19 @@ endpoints stay the tasks'. The work is Studio.download (studio/models/downloadin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from components.api import caller
 from studio.errors import UserError
+from studio.studio import Studio
+
+if TYPE_CHECKING:  # context.py draws this row under each model picker, so it imports this module
+    from components.context import TaskUI
 
 
-def note(studio: Any, model_id: str | None) -> str:
+def note(studio: Studio, model_id: str | None) -> str:
     """What the row says about the picked model."""
     text = f"**{model_id}** is not on this machine yet: **Download** fetches it from the Hugging Face Hub."
     state = studio.hub_state()
@@ -24,16 +29,15 @@ def note(studio: Any, model_id: str | None) -> str:
         text += " The Hub did not answer when the app started; Download asks it again."
     elif state == "off":
         text += " HF_HUB_OFFLINE is set, so this app does not download: restart it without HF_HUB_OFFLINE."
-    if studio.access is not None and studio.access.public:
+    if studio.access.public:
         text += " On this public app downloading is for the admin."
     return text
 
 
-def download_row(ui: Any) -> None:
-    """Render the row below ui's model picker and wire it (ui: components.context.TaskUI)."""
+def download_row(ui: TaskUI) -> None:
+    """Render the row below ui's model picker and wire it."""
     studio, task_id = ui.studio, ui.task.id
-    if not hasattr(studio, "needs_download"):  # a Studio without the Hub methods (studio/models/hub.py)
-        return
+    assert ui.model is not None, "render the model picker first"
     needed = studio.needs_download(task_id, ui.model.value)
     with gr.Row(visible=needed, elem_classes=["download-row"]) as row:
         text = gr.Markdown(
@@ -51,12 +55,9 @@ def download_row(ui: Any) -> None:
         request: gr.Request = None,
         profile: gr.OAuthProfile | None = None,
     ) -> tuple[Any, str, Any]:
-        access = studio.access
-        session = getattr(request, "session_hash", None)
-        username = getattr(profile, "username", None) if profile is not None else None
-        actor = access.actor(session, None, username) if access is not None else None
+        who = caller(studio, request, None, profile)
         try:
-            done = studio.download(task_id, model_id or "", lambda f, m: progress(f, desc=m), actor)
+            done = studio.download(task_id, model_id or "", lambda f, m: progress(f, desc=m), who)
         except UserError as exc:  # the sentence stays in the row until the next try
             gr.Warning(str(exc))
             return gr.Row(visible=True), f"**Download failed:** {exc}", gr.Dropdown()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import gradio as gr
 
+from compat.gradio import Event, wrap_preprocess_data
 from components.media_inputs import REFUSED_PATH
 from studio.errors import UserError
 
@@ -39,16 +40,17 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
-def _parameter_names(block_fn: Any) -> list[str]:
+def _parameter_names(event: Event) -> list[str]:
     """The API names of an event's inputs (the handler's parameters, as view_api lists them)."""
-    count = len(block_fn.inputs)
+    inputs = event.inputs
+    count = len(inputs)
     try:
-        parameters = inspect.signature(block_fn.fn).parameters.values()
+        parameters = inspect.signature(event.handler).parameters.values()  # type: ignore[arg-type]
         names = [p.name for p in parameters if not isinstance(p.default, (gr.Progress, gr.Request))]
     except (TypeError, ValueError):
         names = []
     if len(names) < count:
-        names = [getattr(block, "label", None) or f"input {i + 1}" for i, block in enumerate(block_fn.inputs)]
+        names = [getattr(block, "label", None) or f"input {i + 1}" for i, block in enumerate(inputs)]
     return names[:count]
 
 
@@ -88,31 +90,32 @@ def answer_gradio_errors(blocks: gr.Blocks) -> None:
     a component's data model refuses (an image given as 5), a wrong choice in a plain dropdown.
     Left alone, they reach the caller as a bare "Error" or with a Python class name in it. The
     widgets built from the spec (components/widgets.py) answer their own bad values first."""
-    original = blocks.preprocess_data
 
-    async def preprocess_data(block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
-        names = _parameter_names(block_fn)
-        api = block_fn.api_name or block_fn.name
-        if len(inputs) < len(block_fn.inputs):
+    async def preprocess_data(
+        run: Callable[[], Awaitable[Any]], event: Event, inputs: list[Any], copy_in_session: Callable[[Any], Any]
+    ) -> Any:
+        names = _parameter_names(event)
+        api = event.api_name or event.name
+        if len(inputs) < len(event.inputs):
             listed = ", ".join(names) if len(names) <= 10 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
             raise gr.Error(
                 f"{api} takes {len(names)} values ({listed}) but got {len(inputs)}; "
                 "send one value per input, in that order.",
                 print_exception=False,
             )
-        for block in block_fn.inputs:  # a session's rebuilt copy of a spec widget gets its Param back
-            copy = state[block._id] if state is not None and block._id in state else None
+        for block in event.inputs:  # a session's rebuilt copy of a spec widget gets its Param back
+            copy = copy_in_session(block)
             if copy is not None and copy is not block and hasattr(block, "param") and not hasattr(copy, "param"):
                 copy.param = block.param
         try:
-            return await original(block_fn, inputs, state, explicit_call)
+            return await run()
         except gr.Error as exc:
             if not str(exc.message).startswith("Value"):
                 raise  # a sentence already (ours, or one naming its field)
             error: Exception = exc
         except Exception as exc:
             error = exc
-        for name, block, value in zip(names, block_fn.inputs, inputs):
+        for name, block, value in zip(names, event.inputs, inputs):
             if "not uploaded" in str(error) and isinstance(value, dict) and "path" in value:
                 raise gr.Error(REFUSED_PATH.format(name=name), print_exception=False) from None
             if _refused(block, value):
@@ -124,4 +127,4 @@ def answer_gradio_errors(blocks: gr.Blocks) -> None:
             print_exception=False,
         ) from None
 
-    blocks.preprocess_data = preprocess_data  # type: ignore[method-assign]
+    wrap_preprocess_data(blocks, preprocess_data)

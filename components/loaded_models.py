@@ -1,7 +1,8 @@
 """The "Loaded models" panel: what is in memory, and unloading it.
 
-Unloading is an admin action in public mode (studio/access.py): /unload_model takes
-`admin_token`, and the page's admin box signs the browser session in once. An empty model
+Unloading is an admin action in public mode, which Studio.unload checks for the request's
+caller (studio/policy/): /unload_model takes `admin_token`, and the page's admin box signs the
+browser session in once. An empty model
 id unloads nothing; only the "Unload all" button (not an API endpoint) unloads everything.
 """
 
@@ -12,7 +13,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from studio.errors import UserError
+from components.api import caller
+from components.errors import shown_as_gr_error
 from studio.studio import Studio
 
 COLUMNS = ["model", "task", "dtype", "quantization", "device", "size_mb", "load_seconds"]
@@ -37,17 +39,6 @@ def build(studio: Studio, tab: gr.Tab) -> None:
         loaded = ids()
         return gr.Dropdown(choices=loaded, value=loaded[0] if loaded else None)
 
-    def require_admin(admin_token: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None) -> None:
-        if access is None:
-            return
-        session = getattr(request, "session_hash", None)
-        username = getattr(profile, "username", None) if profile is not None else None
-        token = admin_token if isinstance(admin_token, str) else None
-        try:
-            access.require_admin(access.actor(session, token, username), "Unloading models")
-        except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-
     def loaded_models() -> tuple[pd.DataFrame, str | None]:
         """The models in memory, most recently used first, and the first model id (or None)."""
         return table(), first()
@@ -68,27 +59,27 @@ def build(studio: Studio, tab: gr.Tab) -> None:
             model: The model id to unload, as the list of loaded models shows it.
             admin_token: The admin token, on a public app (unloading is an admin action there).
         """
-        require_admin(admin_token, request, profile)
-        if not isinstance(model, str) or not model.strip():
-            raise gr.Error("Pick a model to unload first; the list shows what is in memory.", print_exception=False)
-        return unloaded(studio.unload(model.strip()))
+        who = caller(studio, request, admin_token, profile)
+        with shown_as_gr_error("Unloading"):
+            count = studio.unload(model.strip() if isinstance(model, str) else "", who)
+        return unloaded(count)
 
     def unload_all(
         admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
     ) -> tuple[pd.DataFrame, str | None]:
         """Unload every model (the "Unload all" button only)."""
-        require_admin(admin_token, request, profile)
-        return unloaded(studio.unload_all())
+        with shown_as_gr_error("Unloading"):
+            count = studio.unload_all(caller(studio, request, admin_token, profile))
+        return unloaded(count)
 
     def sign_in(admin_token: str = "", request: gr.Request = None) -> None:
         session = getattr(request, "session_hash", None)
-        if access is not None and admin_token and not access.sign_in(session, admin_token):
+        if admin_token and not access.sign_in(session, admin_token):
             raise gr.Error("That admin token is not right; check it and try again.", print_exception=False)
         gr.Info("Signed in as admin for this browser session.")
 
     gr.Markdown("Models load on first use and stay in memory until evicted (least recently used first).")
-    public = bool(access is not None and access.public)
-    with gr.Row(visible=public):
+    with gr.Row(visible=access.public):
         admin_token = gr.Textbox(
             "", label="Admin token (unloading is for the admin on this public app)", type="password", scale=3
         )

@@ -11,10 +11,10 @@ the model and the settings row (`tool_doc`). UI-only events are `api_visibility=
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 import gradio as gr
 
+from compat.gradio import Event, events
 from studio.spec.shared import MODEL_SETTINGS
 from studio.studio import Studio
 from studio.tasks.task import Task
@@ -36,22 +36,22 @@ def tool_doc(studio: Studio, task: Task) -> str:
     return f"{task.title}: {doc}\n" + "\n".join(lines)
 
 
-def is_admin(fn: Any) -> bool:
+def is_admin(event: Event) -> bool:
     """Whether an endpoint is an admin action: it takes an admin_token, or is a known admin API."""
     try:
-        takes_token = "admin_token" in inspect.signature(fn.fn).parameters
+        takes_token = "admin_token" in inspect.signature(event.handler).parameters  # type: ignore[arg-type]
     except (TypeError, ValueError):
         takes_token = False
-    return takes_token or fn.api_name in ADMIN_APIS
+    return takes_token or event.api_name in ADMIN_APIS
 
 
 def hide_admin_tools(demo: gr.Blocks) -> list[str]:
     """Public mode: admin endpoints leave the API docs, hence the MCP tool list; returns their names."""
     hidden = []
-    for fn in demo.fns.values():
-        if fn.fn is not None and fn.api_visibility == "public" and is_admin(fn):
-            fn.api_visibility = "undocumented"
-            hidden.append(str(fn.api_name))
+    for event in events(demo):
+        if event.handler is not None and event.api_visibility == "public" and is_admin(event):
+            event.api_visibility = "undocumented"
+            hidden.append(str(event.api_name))
     return hidden
 
 

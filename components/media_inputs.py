@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-from gradio import utils
-from gradio_client import utils as client_utils
+
+from compat.gradio import is_upload_or_url
 
 REFUSED_PATH = (
     "{name} must be a file uploaded to this app (POST it to /gradio_api/upload first) or a URL; "
@@ -22,7 +22,7 @@ REFUSED_PATH = (
 def uploaded_path(path: str, name: str) -> str:
     """The path of an upload (or a URL); a path elsewhere on the server is refused, as Gradio
     refuses it when the request marks it as a file (a bare {"path": ...} is not checked there)."""
-    if client_utils.is_http_url_like(path) or utils.is_in_or_equal(utils.abspath(path), utils.get_upload_folder()):
+    if is_upload_or_url(path):
         return path
     raise gr.Error(REFUSED_PATH.format(name=name), print_exception=False)
 

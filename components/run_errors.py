@@ -14,6 +14,8 @@ from typing import Any
 
 import gradio as gr
 
+from compat.gradio import Event, wrap_process_api
+
 UNKNOWN = "This run failed; the message was shown at the top right of the page."
 _MAX_KEPT = 1000  # sessions whose last error is kept (oldest dropped first)
 
@@ -42,27 +44,15 @@ class RecentErrors:
 RECENT = RecentErrors()
 
 
-def _endpoint(blocks: gr.Blocks, block_fn: Any) -> str | None:
-    if isinstance(block_fn, int):
-        block_fn = blocks.fns.get(block_fn)
-    return getattr(block_fn, "api_name", None) or None
-
-
 def remember_errors(blocks: gr.Blocks) -> None:
     """Keep each failed event's sentence (a gr.Error from preprocessing or from the handler,
     streaming or not) for the failure listener of its tab."""
-    original = blocks.process_api
 
-    async def process_api(block_fn: Any, inputs: list[Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await original(block_fn, inputs, *args, **kwargs)
-        except Exception as exc:
-            session = kwargs.get("session_hash", args[3] if len(args) > 3 else None)
-            message = str(exc.message) if isinstance(exc, gr.Error) else UNKNOWN
-            RECENT.record(session, _endpoint(blocks, block_fn), message)
-            raise
+    def record(event: Event | None, session: str | None, exc: Exception) -> None:
+        message = str(exc.message) if isinstance(exc, gr.Error) else UNKNOWN
+        RECENT.record(session, event.api_name if event is not None else None, message)
 
-    blocks.process_api = process_api  # type: ignore[method-assign]
+    wrap_process_api(blocks, record)
 
 
 def error_box() -> gr.Markdown:

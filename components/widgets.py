@@ -16,7 +16,7 @@ import gradio as gr
 
 from components.media_inputs import audio_input, image_input
 from studio.errors import UserError
-from studio.spec.param import REQUIRED, Param
+from studio.spec.param import Param
 
 # What a tab may change on a widget: layout, never the value or the bounds.
 LAYOUT_ARGUMENTS = {
@@ -240,4 +240,4 @@ def widget(param: Param, **layout: Any) -> gr.Component:
     return BUILDERS[param.widget_hint](param, common)
 
 
-__all__ = ["REQUIRED", "widget"]
+__all__ = ["info_line", "widget"]

@@ -39,18 +39,3 @@ def collect_notices() -> Iterator[list[str]]:
 def shorten(text: str, limit: int = 40) -> str:
     """A user's value as a message may quote it: cut to `limit` characters, never echoed whole."""
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def require_text(text: str | None, what: str = "some text") -> str:
-    """The text stripped of surrounding space, or a UserError when there is none."""
-    if text is None or not str(text).strip():
-        raise UserError(f"Type {what} first: the input is empty.")
-    return str(text).strip()
-
-
-def require_lines(text: str | None, what: str = "sentences") -> list[str]:
-    """Non-empty lines of a multi-line input, or a UserError when there are none."""
-    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
-    if not lines:
-        raise UserError(f"Type one or more {what}, one per line: the input is empty.")
-    return lines

@@ -1,4 +1,6 @@
-"""Shared test fixtures: tiny models, the app launched once per session, a browser."""
+"""Shared test fixtures: tiny models, one Chromium, and one app per configuration for the session
+(the app as a user starts it; the public app as a Space starts it; the app on a fake Hub). A
+module that starts an app of its own says why."""
 
 from __future__ import annotations
 
@@ -13,8 +15,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
-from tests.app_process import ROOT, free_port, running_app, stop, wait_for_http  # noqa: F401 (re-exported)
+from studio.config import parse_config
+from studio.training.jobs import JobManager
+from tests.app_process import ROOT, running_app
+from tests.fixtures.factory import fixtures_config
+from tests.fixtures.hub_server import GATED, MISSING, REPO, RUN_FETCHES, FakeHub, serving
+from tests.helpers import ADMIN_TOKEN, PUBLIC_LIMITS
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 KINDS = ("unit", "api", "browser")  # tests/<kind>/: no app; the running app; Chromium on the page
@@ -51,6 +59,14 @@ def models_yaml(tiny: SimpleNamespace, tiny_root: Path) -> Path:
     return write_models_yaml(tiny.folders, tiny_root / "models.yaml")
 
 
+@pytest.fixture
+def jobs(tiny: SimpleNamespace, tmp_path: Path) -> Iterator[JobManager]:
+    """A JobManager of the test's own (its runs folder in tmp_path) over the tiny models; stops its runs after."""
+    manager = JobManager(tmp_path / "runs", parse_config(fixtures_config(tiny.folders)), grace_seconds=5)
+    yield manager
+    manager.close(stop_running=True)
+
+
 @pytest.fixture(scope="session")
 def app_url(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app started as a user starts it (python app.py), once per session."""
@@ -61,6 +77,58 @@ def app_url(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             yield url
     finally:
         print(f"app log: {log_path}")
+
+
+@pytest.fixture(scope="session")
+def public_app(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """One app started as a Space starts it (SPACE_ID and STUDIO_ADMIN_TOKEN set), for every
+    public-mode test: public limits lowered in its models.yaml (public_limits) and by a flag
+    (--public-limit wins), one waiting training run at most. Its runs folder starts empty; the
+    admin token must never reach its log."""
+    folder = tmp_path_factory.mktemp("public-app")
+    config = yaml.safe_load(models_yaml.read_text(encoding="utf-8"))
+    # num_beams: models.yaml says 5, the flag says 3 (a flag wins).
+    config["public_limits"] = {**PUBLIC_LIMITS, "num_beams": 5, "history_chars": 3000, "running_per_visitor": 2}
+    models = folder / "models.yaml"
+    models.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    runs = folder / "runs"
+    arguments = ["--models", str(models), "--runs-dir", str(runs)]
+    arguments += ["--public-limit", f"num_beams={PUBLIC_LIMITS['num_beams']}"]
+    env = {**os.environ, "SPACE_ID": "user/space", "STUDIO_ADMIN_TOKEN": ADMIN_TOKEN, "STUDIO_MAX_QUEUED_RUNS": "1"}
+    log_path = folder / "app.log"
+    try:
+        with running_app(arguments, log_path, env) as (_, url):
+            yield SimpleNamespace(url=url, runs=runs, log=log_path)
+    finally:
+        print(f"public app log: {log_path}")
+        assert ADMIN_TOKEN not in log_path.read_text(), "the admin token must never be logged"
+
+
+@pytest.fixture(scope="session")
+def fake_hub(tiny: SimpleNamespace) -> Iterator[tuple[FakeHub, str]]:
+    """A local server that serves the tiny classifier as three Hub repositories (one gated)."""
+    folder = Path(tiny.text_classifier)
+    hub = FakeHub({REPO: folder, GATED: folder, RUN_FETCHES: folder}, gated={GATED})
+    with serving(hub) as url:
+        yield hub, url
+
+
+@pytest.fixture(scope="session")
+def download_app(fake_hub: tuple[FakeHub, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app of its own: HF_ENDPOINT on the fake Hub, the Hub online and an empty model cache,
+    listing repositories that are not on this machine."""
+    _, url = fake_hub
+    work = tmp_path_factory.mktemp("download-app")
+    listed = [{"id": repo, "label": repo} for repo in (REPO, MISSING, GATED, RUN_FETCHES)]
+    models = {"tasks": {"text-classification": {"models": listed}}}
+    (work / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env.update(HF_ENDPOINT=url, HF_HOME=str(work / "hf-home"))
+    arguments = ["--models", str(work / "models.yaml"), "--runs-dir", str(work / "runs")]
+    with running_app(arguments, work / "app.log", env=env) as (_, app_url):
+        yield app_url
+    log = (work / "app.log").read_text(encoding="utf-8")
+    assert "Retrying" not in log
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import os
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import psutil
 from pytest import approx
 
 from studio.config import load_config
 from studio.models.manager import ModelManager
 from studio.models.settings import ModelSettings
 from studio.studio import Studio
+from studio.training.jobs import JobManager
+from studio.training.samples import SAMPLES
 
 
 def run_snippet(models_yaml: Path, task: str, model: str, inputs: dict[str, Any]) -> tuple[str, Any]:
@@ -30,6 +37,9 @@ def run_snippet(models_yaml: Path, task: str, model: str, inputs: dict[str, Any]
 
 
 Result = TypeVar("Result")
+
+ADMIN_TOKEN = "admin-secret-for-tests-1234"  # STUDIO_ADMIN_TOKEN of the public app (conftest.public_app)
+PUBLIC_LIMITS = {"max_new_tokens": 4000, "num_beams": 3, "num_return_sequences": 2, "prompt_chars": 2000}
 
 
 def run_async(make: Callable[[], Awaitable[Result]]) -> Result:
@@ -66,3 +76,72 @@ def assert_same(got: Any, want: Any) -> None:
         assert got == approx(want, abs=1e-4)
     else:
         assert got == want
+
+
+def wait_until(condition: Callable[[], Result], timeout: float, what: str) -> Result:
+    """condition()'s first truthy value, polled every 0.1 s; TimeoutError naming `what` after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} within {timeout} s")
+
+
+def group_members(pgid: int) -> list[psutil.Process]:
+    """The live (not zombie) processes of a process group: a training worker and its children."""
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                members.append(process)
+        except (psutil.Error, ProcessLookupError):
+            pass
+    return members
+
+
+def tiny_run(jobs: JobManager, tiny: SimpleNamespace, **overrides: Any) -> dict[str, Any]:
+    """A short text-classification config on the tiny BERT and the bundled sentiment set."""
+    arguments = {
+        "task": "text-classification",
+        "model": tiny.text_classifier,
+        "sample": "sentiment",
+        "num_train_epochs": 1,
+        "per_device_train_batch_size": 8,
+        "max_length": 32,
+        "max_train_samples": 32,
+        "logging_steps": 1,
+    }
+    return jobs.build_config(**{**arguments, **overrides}).as_json()
+
+
+def train_status(client: Any, run_id: str, until: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    """Follow /train_status until `until(status)` holds or the run ends; returns the last status."""
+    job = client.submit(run_id=run_id, api_name="/train_status")
+    status: dict[str, Any] = {}
+    for outputs in job:
+        status = outputs[-1]
+        if until(status):
+            job.cancel()
+            break
+    return status
+
+
+def sentiment_csv(path: Path, rows: int, label: Callable[[int], str] | None = None) -> Path:
+    """rows rows of the bundled sentiment set, cycled (label(i) replaces the label when given)."""
+    with open(SAMPLES["sentiment"].train, encoding="utf-8") as source:
+        bundled = list(csv.DictReader(source))
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        for i in range(rows):
+            row = bundled[i % len(bundled)]
+            writer.writerow([row["text"], row["label"] if label is None else label(i)])
+    return path
+
+
+def upload_run(jobs: JobManager, tiny: SimpleNamespace, path: Path, **overrides: Any) -> dict[str, Any]:
+    """tiny_run on an uploaded file instead of the bundled sample."""
+    arguments = {"model": tiny.text_classifier, "dataset": str(path), "sample": None, **overrides}
+    return tiny_run(jobs, tiny, **arguments)

@@ -4,10 +4,11 @@ Training runs in a subprocess (the JobManager, `studio.jobs`); this tab only rea
 so a closed or reloaded page never blocks it, and a reloaded page re-attaches to the running run.
 API: /train_start, /train_status, /train_stop, /train_runs (and /train_resume, /delete_run,
 /train_command). Admin actions (start, stop, resume, delete) take `admin_token`; in public mode
-a visitor gets one sentence (studio/access.py). Layout in views.py, event handlers in
-handlers.py, the status streams (one run followed per page) in status.py; this module wires
-them. A run that ends or is deleted refreshes the model lists of the tabs it trains for
-(components/model_lists.py), open or not.
+a visitor gets one sentence (studio/policy/access.py). Layout in views.py, event handlers in
+handlers.py, the status streams (one run followed per page) in status.py, the hyperparameter
+search and Push in search.py (drawn by search_views.py); this module wires them. Imports go one
+way: search_views <- views <- status <- handlers <- search. A run that ends or is deleted
+refreshes the model lists of the tabs it trains for (components/model_lists.py), open or not.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import gradio as gr
 
 from components.finetune import handlers, search, status
 from components.finetune.handlers import bind
+from components.finetune.search_views import push_panel
 from components.finetune.views import FOLLOW_LOG_JS, layout
 from components.model_lists import model_lists
 from studio.studio import Studio
@@ -36,7 +38,7 @@ def build(studio: Studio, demo: gr.Blocks, ctx: TabContext | None = None) -> Non
     if jobs is None:
         raise ValueError("the Fine-tune tab needs a JobManager (studio.jobs)")
     view = layout(jobs)
-    search.push_panel(view, jobs)  # below the past runs
+    push_panel(view, jobs)  # below the past runs
     inputs, spec = view.inputs, jobs.spec
     data = [inputs["dataset"], inputs["sample"], inputs["task"]]
     columns = [inputs["text_column"], inputs["label_column"], view.counts, inputs["task"]]

@@ -30,14 +30,6 @@ PLOTTED = tuple(PLOT_SERIES)  # the metrics keys drawn
 
 # Empty texts from the page mean "not given" (the config stores None).
 OPTIONAL_TEXTS = ("sample", "text_column", "label_column", "hub_model_id")
-LORA_TASK = "text-generation"  # the task whose runs may train LoRA adapters (its settings show then)
-# What the two column pickers mean for a task, when not text and label (the API names stay the same).
-COLUMN_LABELS = {
-    "summarization": ("Source column (the text)", "Target column (its summary)"),
-    "translation": ("Source column (the text)", "Target column (its translation)"),
-    "question-answering": ("Question column (context: the 'context' column)", "Answer column (or SQuAD answers)"),
-    "image-classification": ("Image column (the zip's images)", "Class column (the folder names)"),
-}
 
 
 def bind(
@@ -109,11 +101,9 @@ def start(
     profile: gr.OAuthProfile | None = None,
 ) -> tuple[str, dict[str, str]]:
     with shown_as_gr_error("Starting the training run"):
-        who = actor(jobs, admin_token, request, profile)
-        jobs.access.require_admin(who, "Starting a fine-tuning run")  # before the data is read
         named, token = arguments(jobs, values)
-        config = jobs.build_config(**named)
-        new_id = jobs.start(config, hub_token=token, actor=who)
+        # One check of who asks, in the JobManager, before it reads the upload.
+        new_id = jobs.start_from_request(named, hub_token=token, actor=actor(jobs, admin_token, request, profile))
     jobs.leave(page_session(request))  # the page's boxes now follow the new run
     return new_id, {"run_id": new_id}
 
@@ -220,8 +210,8 @@ def choose_task(jobs: Any, chosen: str, current: str | None) -> tuple[Any, ...]:
     ids = [i for _, i in choices]
     value = current if current in ids else jobs.default_base_model(chosen)
     default = (jobs.spec["text_column"].title, jobs.spec["label_column"].title)
-    text, label = COLUMN_LABELS.get(chosen, default)
-    models, lora = gr.Dropdown(choices=choices, value=value), gr.Accordion(visible=chosen == LORA_TASK)
+    text, label = jobs.column_labels(chosen) or default
+    models, lora = gr.Dropdown(choices=choices, value=value), gr.Accordion(visible=jobs.trains_lora(chosen))
     return models, lora, gr.Dropdown(label=text), gr.Dropdown(label=label)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from components.finetune.search import search_settings, trials_panel
+from components.finetune.search_views import search_settings, trials_panel
 from components.widgets import widget
 from studio.spec.param import Spec
 
@@ -187,14 +187,14 @@ def _data_inputs(view: FinetuneView, spec: Spec, jobs: Any) -> None:
     )  # shown with the chosen data's labels
 
 
-def _settings(view: FinetuneView, spec: Spec) -> None:
+def _settings(view: FinetuneView, spec: Spec, jobs: Any) -> None:
     inputs = view.inputs
     with gr.Accordion("Hyperparameters", open=False):
         for row in HYPERPARAMETER_ROWS:
             with gr.Row():
                 for name in row:
                     inputs[name] = widget(spec[name])
-    lora_shown = spec["task"].default == "text-generation"
+    lora_shown = jobs.trains_lora(spec["task"].default)
     with gr.Accordion("LoRA (text generation)", open=True, visible=lora_shown) as view.lora_settings:
         with gr.Row():
             for name in LORA_SETTINGS[:4]:
@@ -202,7 +202,7 @@ def _settings(view: FinetuneView, spec: Spec) -> None:
         with gr.Row():
             for name in LORA_SETTINGS[4:]:
                 inputs[name] = widget(spec[name])
-    search_settings(view, spec)  # /train_start's search_* inputs (components/finetune/search.py)
+    search_settings(view, spec)  # /train_start's search_* inputs (search_views.py)
     with gr.Accordion("Push to the Hub", open=False):
         inputs["push_to_hub"] = widget(spec["push_to_hub"])
         inputs["hub_model_id"] = widget(spec["hub_model_id"], placeholder="you/my-model")
@@ -278,7 +278,7 @@ def layout(jobs: Any) -> FinetuneView:
     with gr.Row():
         with gr.Column(scale=2):
             _data_inputs(view, spec, jobs)
-            _settings(view, spec)
+            _settings(view, spec, jobs)
             with gr.Row():
                 view.train = gr.Button("Train", variant="primary", elem_classes=["train-button"], interactive=admin)
                 view.stop = gr.Button("Stop", variant="stop", elem_classes=["stop-button"], interactive=False)

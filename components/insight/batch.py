@@ -18,8 +18,9 @@ import gradio as gr
 import pandas as pd
 
 from components import run_errors, stopping
+from components.api import caller
+from components.context import TabContext
 from components.errors import shown_as_gr_error
-from components.limits import VISITORS, check_public_inputs
 
 API_NAME = "batch"
 EXAMPLE_FILE = Path(__file__).resolve().parents[2] / "data" / "sentiment" / "test.csv"
@@ -89,9 +90,10 @@ def preview(path: str | None) -> Any:
     return gr.Dataframe(cut, visible=True)
 
 
-def build(insight: Any, ctx: Any) -> None:
+def build(ctx: TabContext) -> None:
     """The sub-tab (call inside `with gr.Tab(...)`)."""
     studio = ctx.studio
+    insight = studio.insight
     tasks = insight.batch_tasks()
     first = tasks[0][1] if tasks else None
     gr.Markdown(
@@ -164,17 +166,16 @@ def build(insight: Any, ctx: Any) -> None:
     ) -> tuple[str, dict]:
         """Run a task on every row of a file; the results as a CSV, and a summary of the run."""
         session = getattr(request, "session_hash", None)
-        running = VISITORS.running(studio, request)
-        with running, STOPS.running(session) as stop_asked, shown_as_gr_error("Batch a file"):
-            check_public_inputs(studio, insight.batch_settings_of(settings))
-            path, figures = insight.batch(
+        with STOPS.running(session) as stop_asked, shown_as_gr_error("Batch a file"):
+            path, figures = studio.batch(
                 task,
                 model,
                 dataset,
                 column,
-                settings,
+                insight.batch_settings_of(settings),
                 progress=lambda fraction, message: progress(fraction, desc=message),
                 should_stop=stop_asked.is_set,
+                caller=caller(studio, request),
             )
         return str(path), figures
 

@@ -20,12 +20,13 @@ from typing import Any
 import gradio as gr
 
 from components import run_errors
-from components.context import json_value, on_zero_gpu
+from components.api import caller
+from components.context import TabContext, json_value, on_zero_gpu
 from components.errors import shown_as_gr_error
-from components.limits import VISITORS, check_public_inputs
 from components.media_inputs import audio_input, image_input, uploaded_path
-from studio.adapters.common import message_text
-from studio.tasks.task import MODALITY_TITLES
+from studio.spec.messages import message_text
+from studio.studio import Studio
+from studio.tasks.task import MODALITY_TITLES, Task
 
 API_NAME = "compare_models"
 SIDES = ("a", "b")
@@ -42,17 +43,17 @@ INTRO = (
 
 
 # ------------------------------------------------------------------ tasks, models, examples
-def offered(studio: Any) -> list[Any]:
+def offered(studio: Studio) -> list[Task]:
     """Every task the app offers, in page order."""
     return [task for modality in MODALITY_TITLES for task in studio.offered_tasks(modality)]
 
 
-def offline_ids(studio: Any, task_id: str) -> list[str]:
+def offline_ids(studio: Studio, task_id: str) -> list[str]:
     """The public ids of the task's models that run here without a download."""
     return [model for _, model in studio.model_choices(task_id) if not studio.needs_download(task_id, model)]
 
 
-def start_task(studio: Any) -> str | None:
+def start_task(studio: Studio) -> str | None:
     """The task the page opens on: the first with two models at hand, else the first with one;
     tasks that generate come last (a first comparison should be quick)."""
     tasks = sorted(offered(studio), key=lambda task: "max_new_tokens" in task.spec)
@@ -63,7 +64,7 @@ def start_task(studio: Any) -> str | None:
     return tasks[0].id if tasks else None
 
 
-def model_pair(studio: Any, task_id: str | None) -> tuple[str | None, str | None]:
+def model_pair(studio: Studio, task_id: str | None) -> tuple[str | None, str | None]:
     """Model A (the task's default) and model B (another model, one at hand where there is one)."""
     if not task_id:
         return None, None
@@ -74,7 +75,7 @@ def model_pair(studio: Any, task_id: str | None) -> tuple[str | None, str | None
     return first, next(iter(at_hand or others), first)
 
 
-def tab_example(ctx: Any, task_id: str) -> dict[str, Any]:
+def tab_example(ctx: TabContext, task_id: str) -> dict[str, Any]:
     """The first example of the task's own tab; else its required texts filled with a sample."""
     for ui in ctx.task_uis:
         if ui.task.id == task_id:
@@ -85,7 +86,7 @@ def tab_example(ctx: Any, task_id: str) -> dict[str, Any]:
     return {param.name: SAMPLE_TEXT for param in spec.params if param.required and param.kind == "text"}
 
 
-def example(ctx: Any, task_id: str | None) -> tuple[str, Any, Any]:
+def example(ctx: TabContext, task_id: str | None) -> tuple[str, Any, Any]:
     """(the inputs JSON, the image, the audio) of the task's example; media go to the uploads."""
     if not task_id:
         return "{}", None, None
@@ -94,7 +95,7 @@ def example(ctx: Any, task_id: str | None) -> tuple[str, Any, Any]:
     return json.dumps(text, indent=2, ensure_ascii=False, default=str), row.get("image"), row.get("audio")
 
 
-def inputs_help(studio: Any, task_id: str | None) -> str:
+def inputs_help(studio: Studio, task_id: str | None) -> str:
     """The task's inputs in one line: names, defaults, and which come from the uploads."""
     if not task_id:
         return "No task has a model in this app's models.yaml."
@@ -107,7 +108,7 @@ def inputs_help(studio: Any, task_id: str | None) -> str:
     return f"**Inputs of {studio.task(task_id).title}:** " + ", ".join(parts)
 
 
-def media_visibility(studio: Any, task_id: str | None) -> list[bool]:
+def media_visibility(studio: Studio, task_id: str | None) -> list[bool]:
     spec = studio.spec(task_id) if task_id else None
     return [spec is not None and name in spec for name in MEDIA]
 
@@ -186,9 +187,9 @@ def with_media(spec: Any, values: dict[str, Any], image: Any, audio: Any) -> dic
 
 
 # ------------------------------------------------------------------ the sub-tab
-def build(insight: Any, ctx: Any) -> None:
+def build(ctx: TabContext) -> None:
     """The sub-tab (call inside `with gr.Tab(...)`)."""
-    studio = insight.studio
+    studio = ctx.studio
     task_id = start_task(studio)
     first, second = model_pair(studio, task_id)
     choices = [(f"{task.title} ({MODALITY_TITLES[task.modality]})", task.id) for task in offered(studio)]
@@ -258,13 +259,12 @@ def build(insight: Any, ctx: Any) -> None:
             image: The image, for a task that takes one (an upload or a URL).
             audio: The audio, for a task that takes one (an upload or a URL).
         """
-        with VISITORS.running(studio, request), shown_as_gr_error("Compare models"):
+        with shown_as_gr_error("Compare models"):
             if not task:
                 raise gr.Error("Pick a task first.", print_exception=False)
-            values = with_media(studio.spec(task), insight.compare_inputs(inputs), image, audio)
-            check_public_inputs(studio, values)
+            values = with_media(studio.spec(task), studio.insight.compare_inputs(inputs), image, audio)
             report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
-            answer = insight.compare_models(task, model_a, model_b, values, report)
+            answer = studio.compare_models(task, model_a, model_b, values, report, caller(studio, request))
         return [*side_values("a", answer["a"]), *side_values("b", answer["b"]), answer]
 
     event = run.click(

@@ -8,9 +8,12 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from matplotlib.figure import Figure
 
+from components.api import caller
+from components.context import TabContext
 from components.errors import shown_as_gr_error
-from components.limits import VISITORS
+from studio.studio import Studio
 
 SPEECH = "automatic-speech-recognition"
 TASKS = (
@@ -29,7 +32,7 @@ HELPER = {"api_visibility": "private", "show_progress": "hidden"}
 NUMBERS_SHOWN = 30  # confusion matrices with more labels than this are drawn without counts in the cells
 
 
-def offered_model(studio: Any, task: str, current: str | None = None) -> str | None:
+def offered_model(studio: Studio, task: str, current: str | None = None) -> str | None:
     """The current pick if the task offers it, else the default when it is on this machine,
     else the first model that is (a fine-tuned run, a packaged or downloaded model)."""
     choices = studio.model_choices(task)
@@ -41,16 +44,16 @@ def offered_model(studio: Any, task: str, current: str | None = None) -> str | N
     return default if default in at_hand or not at_hand else at_hand[0]
 
 
-def model_list(studio: Any, task: str, current: str | None) -> gr.Dropdown:
+def model_list(studio: Studio, task: str, current: str | None) -> gr.Dropdown:
     return gr.Dropdown(choices=studio.model_choices(task), value=offered_model(studio, task, current))
 
 
-def column_lists(insight: Any, task: str, dataset: str | None) -> tuple[gr.Dropdown, gr.Dropdown]:
+def column_lists(studio: Studio, task: str, dataset: str | None) -> tuple[gr.Dropdown, gr.Dropdown]:
     """The file's columns in both dropdowns, the guessed text and label columns picked."""
     if not dataset:
         return gr.Dropdown(choices=[], value=None), gr.Dropdown(choices=[], value=None)
     with shown_as_gr_error("Reading the file"):
-        found = insight.evaluate_columns(task, dataset)
+        found = studio.insight.evaluate_columns(task, dataset)
     columns = found["columns"]
     return gr.Dropdown(choices=columns, value=found["text_column"]), gr.Dropdown(
         choices=columns, value=found["label_column"]
@@ -115,8 +118,6 @@ def mistakes_frame(result: dict[str, Any]) -> pd.DataFrame:
 
 def matrix_figure(result: dict[str, Any]) -> Any:
     """The confusion matrix as a heat map: expected (the file) down, predicted across."""
-    from matplotlib.figure import Figure
-
     if "confusion_matrix" not in result:  # speech recognition: no labels
         return None
     labels, matrix = result["confusion_matrix"]["labels"], result["confusion_matrix"]["matrix"]
@@ -138,7 +139,7 @@ def matrix_figure(result: dict[str, Any]) -> Any:
     return figure
 
 
-def evaluate_handler(insight: Any) -> Callable[..., Any]:
+def evaluate_handler(studio: Studio) -> Callable[..., Any]:
     """The Evaluate event; its parameter names are the API's."""
 
     def evaluate(
@@ -165,8 +166,8 @@ def evaluate_handler(insight: Any) -> Callable[..., Any]:
             label_column: The column with the labels (or tags; speech: the transcripts); empty to guess it.
         """
         report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
-        with VISITORS.running(insight.studio, request), shown_as_gr_error("Evaluate"):
-            result = insight.evaluate(task, model, dataset, text_column, label_column, report)
+        with shown_as_gr_error("Evaluate"):
+            result = studio.evaluate(task, model, dataset, text_column, label_column, report, caller(studio, request))
         return (
             figures_markdown(result),
             per_label_frame(result),
@@ -178,9 +179,9 @@ def evaluate_handler(insight: Any) -> Callable[..., Any]:
     return evaluate
 
 
-def build(insight: Any, ctx: Any) -> None:
+def build(ctx: TabContext) -> None:
     """The sub-tab (call inside `with gr.Tab(...)`)."""
-    studio = insight.studio
+    studio = ctx.studio
     gr.Markdown(
         "Score a model on a labelled file: its predictions, made in batches, against the file's "
         "labels (scikit-learn; entities the CoNLL way with seqeval)."
@@ -231,25 +232,25 @@ def build(insight: Any, ctx: Any) -> None:
     columns = [text_column, label_column]
     model.focus(lambda t, m: model_list(studio, t, m), [task, model], model, **HELPER)  # runs fine-tuned since
     task.input(lambda t, m: model_list(studio, t, m), [task, model], model, **HELPER).then(
-        lambda t, d: column_lists(insight, t, d), [task, dataset], columns, **HELPER
+        lambda t, d: column_lists(studio, t, d), [task, dataset], columns, **HELPER
     )
-    dataset.upload(lambda t, d: column_lists(insight, t, d), [task, dataset], columns, **HELPER)
-    dataset.clear(lambda: column_lists(insight, FIRST_TASK, None), None, columns, **HELPER)
+    dataset.upload(lambda t, d: column_lists(studio, t, d), [task, dataset], columns, **HELPER)
+    dataset.clear(lambda: column_lists(studio, FIRST_TASK, None), None, columns, **HELPER)
     for (name, _), sample_button in zip(SAMPLES, samples):
 
         def use_sample(current: str | None, name: str = name) -> tuple[Any, ...]:
             with shown_as_gr_error("Using the sample"):
-                path, sample_task = insight.evaluate_sample(name)
+                path, sample_task = studio.insight.evaluate_sample(name)
             return (
                 sample_task,
                 model_list(studio, sample_task, current),
                 path,
-                *column_lists(insight, sample_task, path),
+                *column_lists(studio, sample_task, path),
             )
 
         sample_button.click(use_sample, model, [task, model, dataset, *columns], **HELPER)
     button.click(
-        evaluate_handler(insight),
+        evaluate_handler(studio),
         [task, model, dataset, text_column, label_column],
         [figures, per_label, matrix, mistakes, raw],
         api_name="evaluate",

@@ -10,9 +10,11 @@ from typing import Any
 import gradio as gr
 
 from components import run_errors
+from components.api import caller
+from components.context import TabContext
 from components.errors import shown_as_gr_error
-from components.limits import VISITORS
 from components.widgets import widget
+from studio.studio import Studio
 
 TASK_ID = "text-classification"
 API_NAME = "explain_text_classification"
@@ -26,9 +28,10 @@ AWAY = "220, 38, 38"  # red
 EMPTY_VIEW = "<div class='explain-tokens'><em>Press Explain to see which tokens pushed the prediction.</em></div>"
 
 
-def build(insight: Any, ctx: Any) -> None:
+def build(ctx: TabContext) -> None:
     """The sub-tab (call inside `with gr.Tab(...)`)."""
-    studio = insight.studio
+    studio = ctx.studio
+    insight = studio.insight
     text_param, target_param, steps_param = insight.explain_params
     default = studio.default_model(TASK_ID)
     gr.Markdown(
@@ -51,7 +54,7 @@ def build(insight: Any, ctx: Any) -> None:
             text = widget(text_param, lines=4, elem_classes=["explain-text"])
             with gr.Row():
                 target = gr.Dropdown(
-                    choices=target_choices(insight, default),
+                    choices=target_choices(studio, default),
                     value=target_param.default,
                     label=target_param.title,
                     info=target_param.help,
@@ -67,14 +70,14 @@ def build(insight: Any, ctx: Any) -> None:
             summary = gr.Markdown(elem_classes=["explain-summary"])
             raw = gr.JSON(label="Raw output", elem_classes=["raw-output"])
     model.change(
-        lambda chosen: gr.Dropdown(choices=target_choices(insight, chosen), value=insight.predicted_target),
+        lambda chosen: gr.Dropdown(choices=target_choices(studio, chosen), value=insight.predicted_target),
         inputs=model,
         outputs=target,
         api_visibility="undocumented",
         queue=False,
     )
     event = button.click(
-        explain_handler(insight),
+        explain_handler(studio),
         inputs=[model, text, target, n_steps],
         outputs=[tokens, summary, target, raw],
         api_name=API_NAME,
@@ -84,13 +87,14 @@ def build(insight: Any, ctx: Any) -> None:
     run_errors.wire_error_box(event, error, [tokens, summary, raw], API_NAME)
 
 
-def target_choices(insight: Any, model_id: str | None) -> list[str]:
+def target_choices(studio: Studio, model_id: str | None) -> list[str]:
     """ "predicted", then the model's labels (read from its config; none before a Hub download)."""
-    return [insight.predicted_target, *insight.explain_labels(model_id)]
+    return [studio.insight.predicted_target, *studio.insight.explain_labels(model_id)]
 
 
-def explain_handler(insight: Any) -> Callable[..., Any]:
+def explain_handler(studio: Studio) -> Callable[..., Any]:
     """The Explain event; its parameter names are the API's."""
+    insight = studio.insight
 
     def explain_text_classification(
         model: str,
@@ -110,8 +114,8 @@ def explain_handler(insight: Any) -> Callable[..., Any]:
             n_steps: Integration steps, 1 to 300: more is closer to exact and slower.
         """
         report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
-        with VISITORS.running(insight.studio, request), shown_as_gr_error("Explain"):
-            result = insight.explain_text_classification(model, text, target, n_steps, report)
+        with shown_as_gr_error("Explain"):
+            result = studio.explain(model, text, target, n_steps, report, caller(studio, request))
         for notice in result["notices"]:
             gr.Warning(notice)
         chosen = target if target else insight.predicted_target

@@ -9,12 +9,12 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
+from components.generation_outputs import PAGE_ONLY, figures_line, token_view
 from components.run_errors import error_box
-from components.tabs.text_generation import PAGE_ONLY, strategy_groups, token_view
+from components.tabs.text_generation import strategy_groups
 from components.token_view import token_html
-from studio.adapters.common import plain_history
-from studio.generation.stream import describe
 from studio.results import RunResult
+from studio.spec.messages import plain_history
 
 EXAMPLES = [
     {
@@ -33,7 +33,7 @@ def conversation(result: RunResult) -> list[Any]:
     history.append({"role": "user", "content": str(result.inputs.get("message") or "").strip()})
     history.append({"role": "assistant", "content": result.output or "…"})
     tokens = result.visual.get("token_probabilities") if isinstance(result.visual, dict) else None
-    return [history, history, "", describe(result.visual), tokens]
+    return [history, history, "", figures_line(result.visual), tokens]
 
 
 def build(ctx: TabContext) -> None:

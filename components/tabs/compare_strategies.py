@@ -14,11 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from components.context import SETTING_NAMES, TaskUI, on_zero_gpu, visitor_request_parameter
-from components.limits import VISITORS
+from components.api import KEYWORD, api_handler, progress_parameter, request_parameter
+from components.context import SETTING_NAMES, TaskUI, on_zero_gpu
+from components.generation_outputs import PAGE_ONLY, figures_line, generated_text, has_tokens, shaded, token_view
 from components.stopping import on_start, wire_stop
-from components.tabs.text_generation import PAGE_ONLY, as_text, has_tokens, shaded, token_view
-from studio.generation.stream import describe
 from studio.spec.shared import MODEL_SETTINGS
 
 OFF = "off"
@@ -72,10 +71,6 @@ def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
     def compare_strategies(*args: Any) -> Iterator[list[Any]]:
         """Run the prompt with up to three strategies in turn; each column streams its text."""
         *values, progress, request = args
-        with VISITORS.running(ui.studio, request):
-            yield from compare_columns(values, progress)
-
-    def compare_columns(values: list[Any], progress: Any) -> Iterator[list[Any]]:
         model_id, prompt = values[0], values[1]
         choices = values[2 : 2 + COMPARE_COLUMNS]
         rest = values[2 + COMPARE_COLUMNS :]
@@ -87,24 +82,20 @@ def compare_handler(ui: TaskUI) -> Callable[..., Iterator[list[Any]]]:
             if choice == OFF:
                 shown[2 * index + 1] = "off"
                 continue
-            for result in ui.results(model_id, {**shared, "strategy": choice}, settings, progress):
+            for result in ui.results(model_id, {**shared, "strategy": choice}, settings, progress, request):
                 if result.output is not None:
-                    shown[2 * index] = as_text(result.output)
+                    shown[2 * index] = generated_text(result.output)
                     finished[index] = result.output if has_tokens(result.output) else None
-                shown[2 * index + 1] = describe(result.visual)
+                shown[2 * index + 1] = figures_line(result.visual)
                 yield [*shown, list(finished)]
 
-    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
     by_name = {parameter.name: parameter for parameter in ui.spec.signature_parameters()}
-    parameters = [inspect.Parameter("model", keyword), by_name["prompt"]]
+    parameters = [inspect.Parameter("model", KEYWORD), by_name["prompt"]]
     parameters += [
-        inspect.Parameter(f"strategy_{number}", keyword, default=default, annotation=str)
+        inspect.Parameter(f"strategy_{number}", KEYWORD, default=default, annotation=str)
         for number, default in enumerate(strategy.choices[:COMPARE_COLUMNS], 1)
     ]
     parameters += [by_name[name] for name in shared_names]
-    parameters += [inspect.Parameter(param.name, keyword, default=param.default) for param in MODEL_SETTINGS]
-    parameters.append(inspect.Parameter("progress", keyword, default=gr.Progress()))
-    parameters.append(visitor_request_parameter())
-    compare_strategies.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    compare_strategies.__annotations__ = {"request": gr.Request}
-    return compare_strategies
+    parameters += [inspect.Parameter(param.name, KEYWORD, default=param.default) for param in MODEL_SETTINGS]
+    parameters += [progress_parameter(), request_parameter()]
+    return api_handler(compare_strategies, parameters)

@@ -8,10 +8,10 @@ from typing import Any
 import gradio as gr
 
 from components.context import TabContext
+from components.generation_outputs import figures_line
 from components.run_errors import error_box
-from studio.adapters.common import plain_history
-from studio.generation.stream import describe
 from studio.results import RunResult
+from studio.spec.messages import plain_history
 
 IMAGES = Path(__file__).resolve().parents[2] / "examples" / "images"
 EXAMPLES = [
@@ -27,7 +27,7 @@ def conversation(result: RunResult) -> list[Any]:
     history.append({"role": "user", "content": str(result.inputs.get("text") or "").strip()})
     reply = result.output[0]["generated_text"] if result.output else ""
     history.append({"role": "assistant", "content": reply or "…"})
-    return [history, history, "", describe(result.visual or {})]
+    return [history, history, "", figures_line(result.visual or {})]
 
 
 def build(ctx: TabContext) -> None:

@@ -4,15 +4,12 @@ comparison of strategies on the same prompt (components/tabs/compare_strategies.
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 
 from components.context import TabContext
-from components.token_view import token_html
-from studio.generation.stream import describe
+from components.generation_outputs import PAGE_ONLY, figures_line, generated_text, shaded, token_view
+from components.tabs.compare_strategies import compare_strategies
 
-PAGE_ONLY = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
 EXAMPLES = [
     # Greedy with a mild repetition penalty: plain greedy loops on small base models (Gemma 270M:
     # "The capital of the world is New York." again and again); 1.2 keeps it deterministic and on topic.
@@ -20,32 +17,6 @@ EXAMPLES = [
     {"prompt": "Once upon a time, in a small village by the sea,", "strategy": "sample"},
     {"prompt": "The three most important inventions in history are", "strategy": "beam"},
 ]
-
-
-def as_text(output: Any) -> str:
-    """[{generated_text}] as one text; several sequences are numbered."""
-    if not output:
-        return ""
-    texts = [item["generated_text"] for item in output]
-    if len(texts) == 1:
-        return texts[0]
-    return "\n\n".join(f"── {number} ──\n{text}" for number, text in enumerate(texts, 1))
-
-
-def has_tokens(output: Any) -> bool:
-    """Whether text generation's raw output has each sequence's `tokens` (only the final update has)."""
-    return bool(output) and isinstance(output, list) and all(isinstance(i, dict) and i.get("tokens") for i in output)
-
-
-def shaded(output: Any) -> str:
-    """Text generation's raw output as shaded tokens (components/token_view.py); "" before it has them."""
-    return token_html([item["tokens"] for item in output]) if has_tokens(output) else ""
-
-
-def token_view() -> gr.HTML:
-    """Where a run's shaded tokens appear, titled by the HTML itself (nothing shows before a run
-    ends); hover or tap a token for its alternatives. No JavaScript."""
-    return gr.HTML(container=False, js_on_load=None, elem_classes=["token-shading"])
 
 
 def strategy_groups(strategy: str) -> list[gr.Group]:
@@ -87,14 +58,11 @@ def build(ctx: TabContext) -> None:
     )
     ui.finish(
         outputs=[text, figures],
-        to_outputs=lambda result: [as_text(result.output), describe(result.visual)],
+        to_outputs=lambda result: [generated_text(result.output), figures_line(result.visual)],
         examples=EXAMPLES,
     )
     # Page only (the API's outputs stay text, figures, raw): cleared when a run starts, drawn
     # from the raw output's tokens when it ends.
     ui.button.click(lambda: "", outputs=shading, **PAGE_ONLY)
     ui.event.then(shaded, inputs=ui.raw, outputs=shading, **PAGE_ONLY)
-
-    from components.tabs.compare_strategies import compare_strategies  # it uses this module's helpers
-
     compare_strategies(ui)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from compat.transformers import whisper_language_codes
 from studio.adapters.common import limit_text
 from studio.errors import UserError, notify, shorten
 from studio.results import Output
@@ -54,10 +55,8 @@ def whisper_languages(generation_config: Any) -> list[str]:
 
 def whisper_language(value: str, known: list[str], name: str) -> str:
     """A language code ("de") from a code or an English name ("german"); a UserError if unknown."""
-    from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
-
     text = value.strip().lower().strip("<|>")
-    code = TO_LANGUAGE_CODE.get(text, text)
+    code = whisper_language_codes().get(text, text)
     if code not in known:
         shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
         given = repr(shorten(value))
@@ -204,7 +203,7 @@ def text_to_audio(loaded: Any, text: str) -> Output:
     Args:
         text: What the voice should say (the first 2,000 characters).
     """
-    text = limit_text(text, "some text to speak")
+    text = limit_text(text)
     if len(text) > MAX_SPEECH_CHARS:
         notify(f"The text is {len(text):,} characters long; only the first {MAX_SPEECH_CHARS:,} were spoken.")
         text = text[:MAX_SPEECH_CHARS]

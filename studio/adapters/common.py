@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.errors import UserError, notify, require_text
-from studio.spec.checks import clean_text
+from studio.errors import UserError, notify
+from studio.spec.shared import TEXT
 
 MAX_INPUT_CHARS = 50_000
 MAX_LABELS = 100  # labels scored in one zero-shot request; more are dropped with a notice
@@ -13,9 +13,14 @@ MAX_LABEL_CHARS = 200  # a longer label is cut, with a notice
 MAX_TEMPLATE_CHARS = 500
 
 
-def limit_text(text: str | None, what: str = "some text") -> str:
-    """Stripped text, cut to MAX_INPUT_CHARS with a notice; a UserError when empty."""
-    text = require_text(text, what)
+def limit_text(text: str | None) -> str:
+    """Stripped text, cut to MAX_INPUT_CHARS with a notice.
+
+    An adapter's text is never empty here (its Param's `empty` sentence refused it first); a
+    text with no Param of its own (a batch file's cell) gets TEXT's sentence."""
+    if TEXT.is_blank(text):
+        raise UserError(TEXT.empty)
+    text = str(text).strip()
     if len(text) > MAX_INPUT_CHARS:
         notify(f"The input was {len(text):,} characters long; only the first {MAX_INPUT_CHARS:,} were used.")
         text = text[:MAX_INPUT_CHARS]
@@ -75,45 +80,3 @@ def notify_if_truncated(loaded: Any, text: str) -> None:
     count = len(loaded.tokenizer(text, truncation=False)["input_ids"])
     if count > limit:
         notify(f"The text has {count:,} tokens; the model reads only the first {limit:,}.")
-
-
-MAX_HISTORY_MESSAGES = 40
-
-
-def message_text(content: Any) -> str:
-    """The text of a chat message's content: a string, a list of parts, or one part (Gradio's forms)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        if content.get("type", "text") == "text":
-            return str(content.get("text") or content.get("content") or "")
-        return ""
-    if isinstance(content, (list, tuple)):
-        return "\n".join(text for text in (message_text(part) for part in content) if text)
-    return str(content)
-
-
-def plain_history(history: Any) -> list[dict]:
-    """The conversation so far as [{role, content: str}], user and assistant turns only."""
-    if not history:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
-    messages = []
-    for message in history:
-        role = message.get("role") if isinstance(message, dict) else None
-        if not isinstance(role, str) or role not in {"system", "user", "assistant"}:
-            raise UserError("history must be a list of messages like {'role': 'user', 'content': 'Hi'}.")
-        if message["role"] == "system":
-            continue  # the tab's own system prompt (if any) is the one in effect
-        text = clean_text(message_text(message.get("content"))).strip()
-        if text:
-            messages.append({"role": message["role"], "content": text})
-    if len(messages) > MAX_HISTORY_MESSAGES:
-        notify(f"The conversation has {len(messages)} messages; only the last {MAX_HISTORY_MESSAGES} were sent.")
-        messages = messages[-MAX_HISTORY_MESSAGES:]
-        while messages and messages[0]["role"] != "user":
-            messages = messages[1:]
-    return messages

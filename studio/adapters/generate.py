@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from studio.adapters.common import limit_text, max_tokens, plain_history
+from studio.adapters.common import limit_text, max_tokens
 from studio.errors import UserError, notify
 from studio.generation.decoding import GenerationParams
 from studio.generation.stream import stream_generation
 from studio.results import Output
+from studio.spec.messages import plain_history
 from studio.spec.param import Param, takes
 from studio.spec.shared import GENERATION
 
@@ -138,7 +139,7 @@ def text_generation(
 
     Streamed where possible; the final update adds `tokens`: [{token, probability, top}], the
     probability of each generated token and its 5 likeliest alternatives."""
-    prompt = limit_text(prompt, "a prompt")
+    prompt = limit_text(prompt)
     params = GenerationParams.from_inputs(locals())
     batch = _encode_prompt(loaded, prompt)
     yield from stream_generation(
@@ -186,7 +187,7 @@ def chat(
     stop: str,
 ) -> Iterator[Output]:
     """The assistant's reply (a string) to the message after the history, streamed token by token."""
-    message = limit_text(message, "a message")
+    message = limit_text(message)
     entry = loaded.entry
     if getattr(entry, "end_of_turn", None):  # models.yaml's turn ends stop the reply (a base model's template)
         stop = "\n".join(text for text in (stop, *entry.end_of_turn) if text)

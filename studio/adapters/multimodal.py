@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from studio.adapters.common import limit_text, plain_history
+from studio.adapters.common import limit_text
 from studio.adapters.generate import CHARS_PER_TOKEN_AT_MOST, HISTORY, context_length, keep_recent
 from studio.errors import UserError, notify
 from studio.generation.decoding import GenerationParams
 from studio.generation.stream import stream_generation
 from studio.results import Output
+from studio.spec.messages import plain_history
 from studio.spec.param import Param, takes
 from studio.spec.shared import GENERATION, IMAGE, TEXT, TOP_K_LABELS
 from studio.uploads.media import load_image
@@ -67,9 +68,7 @@ def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> 
         max_new_tokens: The most tokens the caption may have.
     """
     picture = load_image(image).image
-    prompt = prompt.strip()
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise UserError(f"The prompt is {len(prompt):,} characters long; keep it under {MAX_PROMPT_CHARS:,}.")
+    prompt = prompt.strip()  # at most MAX_PROMPT_CHARS: its Param's max_chars refused a longer one
     result = loaded.pipeline(images=picture, text=prompt, max_new_tokens=max_new_tokens)
     return [{"generated_text": str(item["generated_text"])} for item in result]
 
@@ -102,7 +101,7 @@ def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int
     import torch
 
     picture = load_image(image).image
-    question = limit_text(question, "a question about the image")
+    question = limit_text(question)
     model, processor = loaded.model, loaded.processor
     limit = context_length(loaded)
     count = len(loaded.tokenizer(question[: limit * CHARS_PER_TOKEN_AT_MOST])["input_ids"])
@@ -170,7 +169,7 @@ def image_text_to_text(loaded: Any, image: Any, text: str, history: Any, max_new
         max_new_tokens: The most tokens the reply may have.
     """
     picture = load_image(image).image
-    text = limit_text(text, "a message")
+    text = limit_text(text)
     earlier = plain_history(history)
     processor, model = loaded.processor, loaded.model
     if getattr(processor, "chat_template", None) is None:

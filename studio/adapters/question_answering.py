@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.adapters import answer_spans as qa
 from studio.adapters.common import limit_text
-from studio.errors import UserError, require_text
+from studio.errors import UserError
 from studio.spec.param import Param, takes
 from studio.spec.shared import TOP_K_LABELS
 
@@ -82,10 +83,8 @@ def question_answering(
     import numpy as np
     import torch
 
-    from studio.adapters import answer_spans as qa
-
-    question = require_text(question, "a question")
-    context = limit_text(context, "a context to find the answer in")
+    question = question.strip()  # never blank: its Param's `empty` sentence refused that
+    context = limit_text(context)
     tokenizer, model = loaded.tokenizer, loaded.model
     max_length, stride = qa_window(tokenizer, model, question)
     encoding = tokenizer(

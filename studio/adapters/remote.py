@@ -18,11 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from studio.adapters import audio, generate, multimodal
-from studio.adapters.common import limit_text, plain_history
+from studio.adapters.common import limit_text
 from studio.errors import UserError, notify
 from studio.generation.token_probabilities import rounded
 from studio.models.remote import Figures, explained, generation_arguments, server_name, without_logprobs
 from studio.results import STREAM_EVERY, Output
+from studio.spec.messages import plain_history
+from studio.spec.param import checked_adapter
+from studio.uploads.media import load_audio, load_image
 
 
 def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -30,17 +33,7 @@ def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], 
     spec, signature = local.spec, local.__signature__  # type: ignore[attr-defined]
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def adapter(loaded: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(loaded, *args, **kwargs)
-            bound.apply_defaults()
-            return function(loaded, **spec.checked({name: bound.arguments[name] for name in spec.names}))
-
-        adapter.__doc__ = local.__doc__
-        adapter.__signature__ = signature  # type: ignore[attr-defined]
-        adapter.spec = spec  # type: ignore[attr-defined]
-        adapter.unchecked = function  # type: ignore[attr-defined]
-        return adapter
+        return checked_adapter(function, spec, signature, local.__doc__ or "")
 
     return decorate
 
@@ -145,7 +138,7 @@ def item(token: str, logprob: float | None, top: list[tuple[str, float]]) -> dic
 
 @same_inputs_as(generate.text_generation)
 def text_generation(loaded: Any, **inputs: Any) -> Iterator[Output]:
-    prompt = limit_text(inputs["prompt"], "a prompt")
+    prompt = limit_text(inputs["prompt"])
     yield from _stream(
         loaded,
         inputs,
@@ -158,7 +151,7 @@ def text_generation(loaded: Any, **inputs: Any) -> Iterator[Output]:
 
 @same_inputs_as(generate.chat)
 def chat(loaded: Any, **inputs: Any) -> Iterator[Output]:
-    message = limit_text(inputs["message"], "a message")
+    message = limit_text(inputs["message"])
     messages = generate.chat_messages(message, inputs["history"], inputs["system_prompt"])
     # As local chat: the final update's visual adds `token_probabilities` (the reply's, which the
     # page shades); the raw output stays the reply string.
@@ -198,10 +191,8 @@ def image_chat_messages(picture: Any, history: list[dict], text: str) -> list[di
 
 @same_inputs_as(multimodal.image_text_to_text)
 def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
-    from studio.uploads.media import load_image
-
     picture = load_image(inputs["image"]).image
-    text = limit_text(inputs["text"], "a message")
+    text = limit_text(inputs["text"])
     messages = image_chat_messages(picture, plain_history(inputs["history"]), text)
     yield from _stream(
         loaded,
@@ -215,8 +206,6 @@ def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
 @same_inputs_as(audio.automatic_speech_recognition)
 def automatic_speech_recognition(loaded: Any, **inputs: Any) -> dict:
     import soundfile
-
-    from studio.uploads.media import load_audio
 
     entry, connection = loaded.entry, loaded.model
     speech = load_audio(inputs["audio"], 16_000)

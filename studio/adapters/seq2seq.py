@@ -83,7 +83,7 @@ def summarization(
         length_penalty: Above 1 favours longer summaries, below 1 shorter ones (beam search only).
         no_repeat_ngram_size: Never repeat an n-gram of this size (0: off).
     """
-    text = limit_text(text, "some text to summarize")
+    text = limit_text(text)
     if min_new_tokens > max_new_tokens:
         raise UserError(f"min_new_tokens ({min_new_tokens}) must not exceed max_new_tokens ({max_new_tokens}).")
     generation = summary_generation_kwargs(
@@ -227,7 +227,7 @@ def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_to
         tgt_lang: The target language, likewise; empty: the model's own.
         max_new_tokens: The most tokens the translation may have.
     """
-    text = limit_text(text, "some text to translate")
+    text = limit_text(text)
     tokenizer = loaded.tokenizer
     languages = translation_languages(loaded.entry, tokenizer, loaded.model)
     src, tgt = _pick(src_lang, languages.src_lang), _pick(tgt_lang, languages.tgt_lang)

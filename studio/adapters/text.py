@@ -9,7 +9,7 @@ from typing import Any
 
 from studio.adapters import common
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
-from studio.errors import UserError, notify, require_lines
+from studio.errors import UserError, notify
 from studio.serving.batching import batched, run_batched
 from studio.serving.pipelines import run_pipeline
 from studio.spec.param import Param, takes
@@ -96,8 +96,8 @@ def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
         source: The sentence the others are compared with.
         sentences: The sentences to rank, one per line (at most 256 are compared).
     """
-    source = limit_text(source, "a source sentence")
-    lines = require_lines(sentences, "sentences to compare with the source")
+    source = limit_text(source)
+    lines = [line.strip() for line in sentences.splitlines() if line.strip()]  # some: the Param refuses blank
     if len(lines) > MAX_SENTENCES:
         notify(f"Only the first {MAX_SENTENCES} of {len(lines)} sentences were compared.")
         lines = lines[:MAX_SENTENCES]
@@ -191,7 +191,7 @@ def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict]:
         text: A sentence with the mask token ([MASK], <mask>: either is written as the model's) once.
         top_k: How many candidates to return, likeliest first.
     """
-    text = limit_text(text, "a sentence with a mask token")
+    text = limit_text(text)
     tokenizer = loaded.tokenizer
     mask = tokenizer.mask_token
     if mask is None or tokenizer.mask_token_id is None:

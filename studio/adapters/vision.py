@@ -1,7 +1,7 @@
 """Vision tasks: image classification, object detection, segmentation, depth estimation and
 zero-shot image classification, run through the transformers pipelines.
 
-Every adapter reads the upload with `studio.media.load_image` (odd formats converted with
+Every adapter reads the upload with `studio.uploads.media.load_image` (odd formats converted with
 a notice, bad files refused in one sentence, images larger than `media.MAX_IMAGE_SIDE`
 downscaled) and returns the raw output (docs/ARCHITECTURE.md, "Results"). Boxes, masks and
 depth maps come back at the ORIGINAL image's size. What a tab draws (the original image
@@ -16,26 +16,60 @@ from typing import Any
 import numpy as np
 
 from studio.adapters import common
-from studio.adapters.vision_params import (
-    CANDIDATE_LABELS,
-    DEFAULT_IMAGE_TEMPLATE,
-    HYPOTHESIS_TEMPLATE,
-    PHOTO,
-    SEGMENT_THRESHOLDS,
-    SUBTASK,
-    SUBTASKS,
-    THRESHOLD,
-)
 from studio.errors import UserError, notify
 from studio.results import Output
 from studio.serving.batching import batched
 from studio.serving.pipelines import run_pipeline
-from studio.spec.param import takes
-from studio.spec.shared import TOP_K_LABELS
+from studio.spec.param import Param, takes
+from studio.spec.shared import IMAGE, TOP_K_LABELS
 from studio.uploads import media
 
 MAX_LABELS = common.MAX_LABELS
 MASK_OPACITY = 0.6  # masks drawn at this opacity, so the photo shows through
+
+# ---------------------------------------------------------------- the vision tasks' own inputs
+SUBTASKS = ("auto", "panoptic", "instance", "semantic")
+DEFAULT_IMAGE_TEMPLATE = "This is a photo of {}."
+
+PHOTO = IMAGE.but(label="Image")
+
+
+def _threshold(name: str, default: float, help: str, label: str) -> Param:
+    """A threshold between 0 and 1."""
+    return Param(name, "float", default, help, label=label, low=0.0, high=1.0, step=0.05)
+
+
+THRESHOLD = _threshold("threshold", 0.5, "Hide detections scoring below this.", "Score threshold")
+SUBTASK = Param(
+    "subtask",
+    "choice",
+    "auto",
+    "auto: panoptic if the model can, else instance, else semantic.",
+    label="Segmentation kind",
+    choices=SUBTASKS,
+)
+SEGMENT_THRESHOLDS = (
+    _threshold("threshold", 0.9, "Panoptic / instance: keep masks above.", "Score threshold"),
+    _threshold("mask_threshold", 0.5, "Panoptic / instance: mask pixel cut.", "Mask threshold"),
+    _threshold(
+        "overlap_mask_area_threshold", 0.5, "Panoptic / instance: drop small disconnected parts.", "Overlap threshold"
+    ),
+)
+CANDIDATE_LABELS = Param(
+    "candidate_labels",
+    "text",
+    help="Labels, separated by commas.",
+    label="Candidate labels",
+    placeholder="a cat, a dog, a car",
+    empty="Type the candidate labels, separated by commas, in candidate_labels, e.g. a cat, a dog, a car.",
+)
+HYPOTHESIS_TEMPLATE = Param(
+    "hypothesis_template",
+    "text",
+    DEFAULT_IMAGE_TEMPLATE,
+    "Each label is put in place of {} before the model compares it with the image.",
+    label="Hypothesis template",
+)
 
 
 def model_image(image: Any) -> media.ImageInput:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from studio.adapters.audio import AUTO_LANGUAGE, CHUNK_SECONDS, STRIDE_SECONDS
 from studio.codegen import file_reference, load_arguments, model_reference
+from studio.codegen.multimodal import config_model_type
 from studio.config import ModelEntry
 from studio.models.settings import ModelSettings
 
@@ -27,8 +29,6 @@ def _audio_seconds(path: str) -> float:
 
 def _is_whisper(entry: ModelEntry) -> bool:
     """Whether the entry is a Whisper model (by id, or its config.json)."""
-    from studio.codegen.multimodal import config_model_type
-
     return "whisper" in entry.id.lower() or config_model_type(entry) == "whisper"
 
 
@@ -49,8 +49,6 @@ def _read_audio_lines(path: str, name: str) -> list[str]:
 
 
 def automatic_speech_recognition(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.audio import AUTO_LANGUAGE, CHUNK_SECONDS, STRIDE_SECONDS
-
     path = _audio_path(inputs)
     mode = inputs["return_timestamps"]
     language = inputs["language"].strip() or AUTO_LANGUAGE

@@ -8,7 +8,9 @@ from typing import Any
 
 from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
+from studio.models.loading import is_cached, resolve_source
 from studio.models.settings import ModelSettings
+from studio.spec.messages import plain_history
 
 PLACEHOLDER_IMAGE = "photo.jpg"
 GENERATIVE_VQA = {"blip", "blip-2"}
@@ -16,8 +18,6 @@ GENERATIVE_VQA = {"blip", "blip-2"}
 
 def config_model_type(entry: ModelEntry) -> str | None:
     """model_type from the entry's config.json (read without transformers), or None if unknown."""
-    from studio.models.loading import is_cached, resolve_source
-
     try:
         if entry.source == "hub":
             if not is_cached(entry):
@@ -114,8 +114,6 @@ def visual_question_answering(entry: ModelEntry, inputs: dict[str, Any], setting
 
 
 def image_text_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
-    from studio.adapters.common import plain_history
-
     text = inputs["text"].strip()
     max_new_tokens = inputs["max_new_tokens"]
     turns = [*plain_history(inputs["history"]), {"role": "user", "content": text}]

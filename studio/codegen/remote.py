@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.common import plain_history
 from studio.adapters.generate import chat_messages
 from studio.config import ModelEntry
 from studio.models.remote import NO_KEY, generation_arguments, model_name, timeout_of
 from studio.models.settings import ModelSettings
+from studio.spec.messages import plain_history
 
 
 def _client(entry: ModelEntry) -> list[str]:

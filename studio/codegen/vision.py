@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.adapters.vision_params import DEFAULT_IMAGE_TEMPLATE
+from studio.adapters.vision import DEFAULT_IMAGE_TEMPLATE
 from studio.codegen import file_reference, load_arguments, model_reference
 from studio.config import ModelEntry
 from studio.models.settings import ModelSettings

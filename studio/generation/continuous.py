@@ -24,7 +24,16 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from studio.generation.continuous_hooks import router, rows_class
+from compat.transformers import (
+    attention_implementation,
+    drop_batch_processor,
+    loop_error,
+    process_rows,
+    route_outputs,
+    start_loop,
+    stop_loop,
+)
+from studio.generation.continuous_hooks import request_queues, request_rows
 from studio.generation.decoding import GenerationParams, penalties, request_processors
 from studio.generation.token_probabilities import eos_ids
 
@@ -62,8 +71,9 @@ def unsupported(model: Any, batch: dict[str, Any], params: GenerationParams) -> 
         return "image and audio inputs need generate"
     if getattr(model, "hf_quantizer", None) is not None or model.device.type != "cpu":
         return "quantized or accelerator models need generate"
-    if config._attn_implementation != "sdpa":
-        return f"{config._attn_implementation} attention needs generate"
+    attention = attention_implementation(config)
+    if attention != "sdpa":
+        return f"{attention} attention needs generate"
     if "attention_mask" in batch and not bool(batch["attention_mask"].all()):
         return "a padded prompt needs generate"
     if int(batch["input_ids"].shape[-1]) + params.max_new_tokens > CACHE_TOKENS:
@@ -117,26 +127,20 @@ class Engine:
         self.broken: str | None = None
 
     def _make_manager(self) -> Any:
-        from transformers import GenerationConfig, LogitsProcessorList
-        from transformers.generation import ContinuousBatchingConfig
-        from transformers.generation.continuous_batching.cb_logits_processors import (
-            ContinuousBatchingLogitsProcessorList,
-        )
+        from transformers import ContinuousBatchingConfig, GenerationConfig
 
         config = ContinuousBatchingConfig(
             page_size=PAGE_SIZE,
             num_blocks=CACHE_TOKENS // PAGE_SIZE,
             max_batch_tokens=MAX_BATCH_TOKENS,
             max_requests_per_batch=MAX_REQUESTS,
-            use_async_batching=False,  # _Rows reads the batch it was just given
+            use_async_batching=False,  # the row hook reads the batch it was just given (process_rows)
             use_cuda_graph=False,
             auto_switch_to_flash=False,  # the attention stays the one generate() uses beside it
         )
         manager = self.model.init_continuous_batching(GenerationConfig(do_sample=False, eos_token_id=-1), config)
-        processors = ContinuousBatchingLogitsProcessorList(LogitsProcessorList([rows_class()(self.requests)]))
-        processors.tensors_required = 1  # the per-row argument of _Rows
-        manager.logit_processor = processors
-        manager.output_router = router(self.requests)
+        process_rows(manager, request_rows(self.requests))
+        route_outputs(manager, request_queues(self.requests))
         return manager
 
     def submit(self, request: ContinuousRequest) -> None:
@@ -174,39 +178,19 @@ class Engine:
 
     def running(self) -> bool:
         """Whether the loop thread runs and has not failed (else the reason is kept in `broken`)."""
-        error = self.manager.background_thread_status.fatal_error if self.manager else None
+        error = loop_error(self.manager) if self.manager else None
         if error is not None:
             self.broken = self.broken or str(error) or type(error).__name__
         return error is None and self.manager is not None and self.manager.is_running()
 
     def _start(self) -> None:
         """Start the loop thread (daemon, so it never holds up process exit) unless it runs."""
-        manager, status = self.manager, self.manager.background_thread_status
-        thread = manager._generation_thread
-        if thread is not None and thread.is_alive():
-            if status.local_status == status.DONT_STOP:
-                return
-            thread.join(timeout=10)  # the idle stop asked by the last request: one turn of the loop
-            if thread.is_alive():
-                raise RuntimeError("the previous loop did not end")
-        if status.fatal_error is not None:
-            raise RuntimeError(str(status.fatal_error))
-        status.clear()  # what manager.start() does, with a named daemon thread
-        manager._generation_thread = threading.Thread(
-            target=manager._run_generation_loop, name=THREAD_NAME, daemon=True
-        )
-        manager._generation_thread.start()
+        start_loop(self.manager, THREAD_NAME)
 
     def _stop_loop(self, wait: float = 0.0) -> None:
         """Let the loop end once its (cancelled) requests are gone; the batch processor and its cache stay."""
-        manager = self.manager
-        if manager is None or not manager.is_running():
-            return
-        status = manager.background_thread_status
-        status.request_stop(status.FLUSH_AND_STOP, manager.distributed_helper.global_rank)
-        manager._wake_up_loop.set()
-        if wait:
-            manager._generation_thread.join(timeout=wait)
+        if self.manager is not None:
+            stop_loop(self.manager, wait)
 
 
 # The engine is kept on its model (model -> engine -> manager -> model: a cycle the garbage
@@ -244,4 +228,4 @@ def _close() -> None:
     """Drop the batch processors while the interpreter still runs (their __del__ needs torch)."""
     for engine in list(_engines):
         if engine.manager is not None:
-            engine.manager.batch_processor = None
+            drop_batch_processor(engine.manager)

@@ -35,15 +35,7 @@ from studio.generation.text_stream import drain, token_streamer
 from studio.generation.token_probabilities import TokenRecorder, eos_ids
 from studio.results import STREAM_EVERY, Output
 
-__all__ = [
-    "THREAD_NAME",
-    "GenerationParams",
-    "GenerationRun",
-    "GenerationStopped",
-    "describe",
-    "model_lock",
-    "stream_generation",
-]
+__all__ = ["GenerationRun", "stream_generation"]
 
 log = logging.getLogger(__name__)
 
@@ -276,21 +268,3 @@ def waiting_update(run: GenerationRun, shape: Callable[[list[str]], Any], text: 
     elif run.watch.first_token_at is None:
         figures["progress"] = f"reading the prompt ({run.prompt_length:,} tokens)"
     return Output(shape([text]) if text else None, visual=figures)
-
-
-def describe(figures: dict[str, Any] | None) -> str:
-    """The live figures (an update's visual) as one line of Markdown."""
-    if not figures:
-        return ""
-    if figures.get("progress"):
-        return f"⏳ {figures['progress']} · {figures.get('seconds', 0):.1f} s"
-    parts = [f"**{figures.get('tokens', 0)} tokens**", f"{figures.get('tokens_per_second', 0):.1f} tokens/s"]
-    if figures.get("time_to_first_token") is not None:
-        parts.append(f"first token after {figures['time_to_first_token']:.2f} s")
-    parts.append(f"{figures.get('seconds', 0):.1f} s")
-    if figures.get("done"):
-        parts.append("stopped" if figures.get("stopped") else "done")
-    if figures.get("load_seconds"):  # this request waited for the model's load: shown apart, not in the times above
-        parts.append(f"model loaded first in {figures['load_seconds']:.1f} s")
-    reason = f" ({figures['engine_reason']})" if figures.get("engine_reason") else ""
-    return " · ".join(parts + ([f"{figures['engine']}{reason}"] if figures.get("engine") else []))

@@ -4,21 +4,25 @@ is components/insight/. See docs/ARCHITECTURE.md, "Insight".
 
 `Insight` is built on the app's `Studio` (the model cache, the task table, the entries a task
 offers), so every insight action loads models the way a tab does and refuses ids a task does
-not offer. Each action lives in its own module as a mixin.
+not offer. Each group of actions lives in its own module as a class that needs only
+`self.studio`; `Insight` is all of them over one Studio.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from studio.insight.batch import BatchActions
 from studio.insight.compare import CompareActions
 from studio.insight.evaluate import EvaluateActions
 from studio.insight.explain import ExplainActions
 
+if TYPE_CHECKING:  # Studio imports Insight, so its type is named for the checker only
+    from studio.studio import Studio
+
 
 class Insight(ExplainActions, EvaluateActions, BatchActions, CompareActions):
-    """The insight actions over one Studio."""
+    """Every Insight action (explain, evaluate, batch, compare) over one Studio: `Insight(studio)`."""
 
-    def __init__(self, studio: Any) -> None:
-        self.studio = studio  # studio.studio.Studio (not imported: it imports this module)
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio

@@ -17,13 +17,19 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from studio.adapters.common import limit_text
+from studio.adapters.text import embed_requests
 from studio.errors import UserError
-from studio.insight.batch_rows import Rows, columns_of, read_rows
+from studio.insight.batch_rows import UploadRows, columns_of, read_rows
 from studio.insight.batch_run import Outcome, Progress, Ran, guarded, run_units
 from studio.insight.batch_tasks import BATCH_TASKS, EMBEDDING_TASK, flat_columns, flat_values, stored_output
-from studio.training import limits
+from studio.serving.batching import run_batched
+from studio.uploads.caps import setting
+
+if TYPE_CHECKING:  # Studio imports Insight, so its type is named for the checker only
+    from studio.studio import Studio
 
 EMBEDDING_TITLE = "Sentence vectors (feature extraction)"  # its tab ranks sentences; a batch writes vectors
 PLACEHOLDER = "placeholder"  # stands for a row's own value when the settings are checked once
@@ -32,7 +38,7 @@ BATCHES_IN_FLIGHT = 2  # a batched task's rows in flight: this many of the model
 
 def max_batch_seconds() -> int:
     """The longest one batch runs (STUDIO_MAX_BATCH_SECONDS); it then stops with the rows done."""
-    return limits.setting("STUDIO_MAX_BATCH_SECONDS", 600)
+    return setting("STUDIO_MAX_BATCH_SECONDS", 600)
 
 
 def parse_settings(text: str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -43,7 +49,7 @@ def parse_settings(text: str | Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UserError(f"settings is not valid JSON ({exc.msg} at line {exc.lineno}); fix it or clear it.") from None
     if not isinstance(value, dict):
         raise UserError('settings must be a JSON object by parameter name, e.g. {"top_k": 3}.')
@@ -51,7 +57,7 @@ def parse_settings(text: str | Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 class BatchActions:
-    studio: Any  # studio.studio.Studio
+    studio: Studio  # every action reaches models through the app's Studio
 
     # ------------------------------------------------------------------ what the page offers
     def batch_tasks(self) -> list[tuple[str, str]]:
@@ -91,10 +97,10 @@ class BatchActions:
         model: str,
         dataset: Any,
         column: str,
-        settings: dict | str | None = None,
+        settings: dict[str, Any] | str | None = None,
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
-    ) -> tuple[Path, dict]:
+    ) -> tuple[Path, dict[str, Any]]:
         """Run `task` with `model` on every row's `column`; (the CSV, a summary of the run).
 
         The CSV holds the row's inputs, the result's flat columns, `output` (the raw output as
@@ -104,24 +110,27 @@ class BatchActions:
         entry = self.studio.entry(task, model)
         settings = parse_settings(settings)
         rows = read_rows(dataset)
-        if not column or column not in rows.columns:
-            shown = ", ".join(rows.columns)
-            raise UserError(f"{rows.name} has no column {str(column)[:80]!r}; pick one of its columns: {shown}.")
-        from_columns = self._row_inputs(task_row, rows, column, settings)
-        loaded = self.studio.manager.get(entry, task_row, self.studio.settings({}), progress)  # loaded once, here
-        if progress is not None:
-            progress(0.0, f"0 of {len(rows):,} rows")
-        if task == EMBEDDING_TASK:
-            units, work, workers = self._embedding_work(loaded, rows, column)
-        else:
-            units, work, workers = self._row_work(task, model, rows, column, from_columns, settings)
-        running = time.perf_counter()
-        ran = run_units(units, work, workers, len(rows), progress, should_stop, max_batch_seconds())
+        try:
+            if not column or column not in rows.columns:
+                shown = ", ".join(rows.columns)
+                raise UserError(f"{rows.name} has no column {str(column)[:80]!r}; pick one of its columns: {shown}.")
+            from_columns = self._row_inputs(task_row, rows, column, settings)
+            loaded = self.studio.manager.get(entry, task_row, self.studio.settings({}), progress)  # loaded once, here
+            if progress is not None:
+                progress(0.0, f"0 of {len(rows):,} rows")
+            if task == EMBEDDING_TASK:
+                units, work, workers = self._embedding_work(loaded, rows, column)
+            else:
+                units, work, workers = self._row_work(task, model, rows, column, from_columns, settings)
+            running = time.perf_counter()
+            ran = run_units(units, work, workers, len(rows), progress, should_stop, max_batch_seconds())
+        finally:
+            rows.remove_images()  # a zip's images: every row that reads one has run
         rate = ran.done / max(time.perf_counter() - running, 1e-9)
         path = write_csv(task, rows, [column, *from_columns], ran.outcomes)
         return path, summary(len(rows), ran, time.perf_counter() - started, rate)
 
-    def _row_inputs(self, task: Any, rows: Rows, column: str, settings: dict[str, Any]) -> list[str]:
+    def _row_inputs(self, task: Any, rows: UploadRows, column: str, settings: dict[str, Any]) -> list[str]:
         """The other inputs read from the file's columns; the settings checked once (a bad
         setting is one sentence for the batch, not one per row)."""
         if task.id == EMBEDDING_TASK:
@@ -152,7 +161,7 @@ class BatchActions:
         self,
         task: str,
         model: str,
-        rows: Rows,
+        rows: UploadRows,
         column: str,
         from_columns: list[str],
         settings: dict[str, Any],
@@ -179,13 +188,9 @@ class BatchActions:
         return [[index] for index in range(len(rows))], work, workers
 
     def _embedding_work(
-        self, loaded: Any, rows: Rows, column: str
+        self, loaded: Any, rows: UploadRows, column: str
     ) -> tuple[list[list[int]], Callable[[Sequence[int]], list[Outcome]], int]:
         """Chunks of max_batch_size rows, each embedded as one batch of the tab's batcher."""
-        from studio.adapters.common import limit_text
-        from studio.adapters.text import embed_requests
-        from studio.serving.batching import run_batched
-
         size = max(1, self.studio.manager.max_batch_size)
 
         def work(unit: Sequence[int]) -> list[Outcome]:
@@ -204,7 +209,7 @@ def cell_text(value: Any) -> str | None:
     return None if value is None else value if isinstance(value, str) else str(value)
 
 
-def write_csv(task: str, rows: Rows, inputs: list[str], outcomes: list[Outcome]) -> Path:
+def write_csv(task: str, rows: UploadRows, inputs: list[str], outcomes: list[Outcome]) -> Path:
     """The results as a CSV in a fresh temporary folder: inputs, flat columns, output, error."""
     flat = flat_columns(task)
     names = [*inputs, *flat, "embedding" if task == EMBEDDING_TASK else "output", "error"]

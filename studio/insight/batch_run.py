@@ -68,7 +68,7 @@ def run_units(
     Stop (or the time cap) comes is a prefix of the rows: the CSV keeps it."""
     deadline = None if seconds is None else time.monotonic() + seconds
     results: dict[int, list[Outcome]] = {}
-    running: dict[Future, int] = {}
+    running: dict[Future[list[Outcome]], int] = {}
     next_unit, reason = 0, ""
     reported, finished_rows = 0.0, 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="studio-batch") as pool:

@@ -14,9 +14,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import UserError, shorten
+
+if TYPE_CHECKING:  # Studio imports Insight, so its type is named for the checker only
+    from studio.studio import Studio
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ MEDIA_KINDS = ("image", "audio", "file")
 
 
 class CompareActions:
-    studio: Any  # studio.studio.Studio
+    studio: Studio  # every action reaches models through the app's Studio
 
     def compare_inputs(self, text: str | Mapping[str, Any] | None) -> dict[str, Any]:
         """The inputs of a compare request, given as a JSON object by parameter name (or a

@@ -5,7 +5,7 @@ speech recognition (a zip of audio files and transcripts, jiwer's WER) is evalua
     insight.evaluate("text-classification", "runs/2025...", "test.csv", "text", "label")
 
 The file is an upload (CSV, TSV, JSON or JSONL) or a bundled sample's test split; its bytes and
-rows are capped as uploads for fine-tuning are (studio/training/limits.py), and a request stops
+rows are capped as uploads for fine-tuning are (studio/uploads/caps.py), and a request stops
 predicting after `max_evaluate_seconds()`, scoring the rows done by then.
 """
 
@@ -16,17 +16,20 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.errors import UserError
 from studio.insight.evaluate_metrics import classification_scores, tagging_scores
 from studio.insight.evaluate_predict import BATCH_ROWS, predict_labels, predict_tags
 from studio.insight.evaluate_speech import SPEECH_TASK, evaluate_speech, speech_columns, speech_sample
 from studio.results import ProgressCallback
-from studio.training import limits
-from studio.training.data import as_tags, as_tokens, column_problems, guess_columns, sample
+from studio.training.data import as_tags, as_tokens, guess_columns, sample
 from studio.training.samples import SAMPLES
-from studio.uploads.tables import read_table
+from studio.uploads.caps import check_upload, setting
+from studio.uploads.tables import column_problems, read_table
+
+if TYPE_CHECKING:  # Studio imports Insight, so its type is named for the checker only
+    from studio.studio import Studio
 
 EVALUATED_TASKS = ("text-classification", "token-classification", SPEECH_TASK)
 SPEECH_SAMPLE = "speech"  # the example clips, zipped with their transcripts
@@ -35,7 +38,7 @@ SAMPLE_COPIES: dict[str, Path] = {}
 
 def max_evaluate_seconds() -> int:
     """How long one evaluation may predict (STUDIO_MAX_EVALUATE_SECONDS overrides it)."""
-    return limits.setting("STUDIO_MAX_EVALUATE_SECONDS", 900)
+    return setting("STUDIO_MAX_EVALUATE_SECONDS", 900)
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,12 @@ def source_file(task: str, dataset: str | Path | None) -> tuple[Path, str]:
     return path, path.name
 
 
-def read_rows(task: str, dataset: str | Path, text_column: str | None, label_column: str | None) -> LabelledRows:
+def read_rows(task: str, dataset: str | Path | None, text_column: str | None, label_column: str | None) -> LabelledRows:
     """The labelled rows, within the upload caps; a UserError naming what to fix."""
     path, name = source_file(task, dataset)
-    problem = limits.upload_problems(name, path.stat().st_size)  # before reading a byte
-    table = None if problem else read_table(path)
-    problem = problem or limits.upload_problems(name, 0, rows=len(table))
-    if problem:
-        raise UserError(problem)
+    check_upload(name, path.stat().st_size)  # before reading a byte
+    table = read_table(path)
+    check_upload(name, 0, rows=len(table))
     columns = list(table.column_names)
     guessed_text, guessed_label = guess_columns(columns, task)
     text_column, label_column = text_column or guessed_text or "", label_column or guessed_label or ""
@@ -104,7 +105,7 @@ def read_rows(task: str, dataset: str | Path, text_column: str | None, label_col
 
 
 class EvaluateActions:
-    studio: Any  # studio.studio.Studio
+    studio: Studio  # every action reaches models through the app's Studio
 
     def evaluate_columns(self, task: str, dataset: str | Path | None) -> dict[str, Any]:
         """The file's columns and the guessed text and label columns (reads only its head)."""

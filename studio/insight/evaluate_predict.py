@@ -53,7 +53,7 @@ def word_tags(words: list[str], tokens: list[dict[str, Any]]) -> list[str]:
         start = token.get("start")
         if start is None:
             continue
-        word = bisect_right(starts, int(start)) - 1
-        if word >= 0 and int(start) < max(ends[word], starts[word] + 1) and tags[word] is None:
-            tags[word] = str(token["entity"])
+        at = bisect_right(starts, int(start)) - 1  # the word the token starts in
+        if at >= 0 and int(start) < max(ends[at], starts[at] + 1) and tags[at] is None:
+            tags[at] = str(token["entity"])
     return [tag or "O" for tag in tags]

@@ -4,8 +4,9 @@ scored with jiwer: word and character error rates, and the rows whose transcript
 
 The zip holds the audio files and one table (CSV, TSV, JSON or JSONL) with a file column (each
 file's path in the zip, from the table's folder or the zip's root) and a text column (what is
-said). It is extracted into a fresh temporary folder, removed afterwards: no absolute paths or
-"..", at most `max_zip_files()` files and the upload byte cap in all (studio/training/limits.py).
+said). It is checked and extracted by studio/uploads/archives.py into a fresh temporary folder,
+removed afterwards: no absolute paths or "..", at most `max_zip_files()` files and the upload byte
+cap in all (studio/uploads/caps.py).
 Texts are compared after NORMALIZATION (case and punctuation do not count as errors).
 """
 
@@ -23,8 +24,9 @@ from typing import Any
 
 from studio.errors import UserError
 from studio.results import ProgressCallback
-from studio.training import limits
-from studio.uploads.tables import FORMATS, read_table
+from studio.uploads.archives import checked_files, extract, inside_path, open_zip
+from studio.uploads.caps import check_upload, max_zip_files
+from studio.uploads.tables import FORMATS, column_problems, read_table
 
 SPEECH_TASK = "automatic-speech-recognition"
 FILE_COLUMNS = ("file_name", "file", "filename", "audio", "path")
@@ -39,11 +41,8 @@ SAMPLE_CLIPS = {  # examples/audio (examples/README.md): what each clip says
 }
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "audio"
 SAMPLE_COPY: list[Path] = []
-
-
-def max_zip_files() -> int:
-    """How many files one evaluation zip may hold (STUDIO_MAX_ZIP_FILES overrides it)."""
-    return limits.setting("STUDIO_MAX_ZIP_FILES", 5_000)
+NOT_A_ZIP = "upload a .zip of audio files with a CSV or JSONL of transcripts."
+FEWER = "upload fewer or shorter audio files"
 
 
 @dataclass(frozen=True)
@@ -61,35 +60,13 @@ def normalized(text: str) -> str:
     """The text as compared: NORMALIZATION, by jiwer's own transforms."""
     import jiwer
 
-    steps = [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]
-    return jiwer.Compose(steps)(str(text or ""))
-
-
-def member_path(name: str) -> PurePosixPath | None:
-    """A zip member's or a table cell's path, if it stays inside the folder (None: absolute or "..")."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    if not path.parts or path.is_absolute() or ".." in path.parts or ":" in path.parts[0]:  # C:/...
-        return None
-    return path
-
-
-def is_junk(name: str) -> bool:
-    """Files macOS adds to zips it makes."""
-    return name.startswith("__MACOSX/") or PurePosixPath(name).name.startswith("._")
+    steps = [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]  # type: ignore[no-untyped-call]
+    return str(jiwer.Compose(steps)(str(text or "")))
 
 
 def checked_members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
     """The zip's files, after the caps and path checks (a UserError naming what to fix)."""
-    members = [info for info in archive.infolist() if not info.is_dir() and not is_junk(info.filename)]
-    if len(members) > max_zip_files():
-        raise UserError(f"{name} holds {len(members):,} files and this app takes at most {max_zip_files():,}.")
-    problem = limits.upload_problems(name, sum(info.file_size for info in members))  # unpacked size
-    if problem:
-        raise UserError(problem.replace(" is ", " unpacks to ", 1))
-    unsafe = next((info.filename for info in members if member_path(info.filename) is None), None)
-    if unsafe is not None:
-        raise UserError(f"{name} holds {unsafe!r}, a path outside the zip; make the zip with relative paths.")
-    return members
+    return checked_files(archive, name, max_zip_files(), FEWER)
 
 
 def table_member(members: list[zipfile.ZipInfo], name: str) -> zipfile.ZipInfo:
@@ -111,26 +88,8 @@ def opened(dataset: str | Path | None) -> Iterator[tuple[zipfile.ZipFile, str]]:
     path = Path(dataset)
     if not path.is_file():
         raise UserError(f"{path.name} was not found; upload the file again.")
-    problem = limits.upload_problems(path.name, path.stat().st_size)
-    if problem:
-        raise UserError(problem)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        raise UserError(
-            f"{path.name} is not a zip archive; upload a .zip of audio files with a CSV or JSONL of transcripts."
-        ) from None
-    with archive:
+    with open_zip(path, NOT_A_ZIP) as archive:
         yield archive, path.name
-
-
-def extract(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], folder: Path) -> None:
-    """The members into folder, each at its checked relative path (zipfile stops at the declared size)."""
-    for info in members:
-        target = folder.joinpath(*member_path(info.filename).parts)  # type: ignore[union-attr]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as source, open(target, "wb") as copy:
-            shutil.copyfileobj(source, copy)
 
 
 def guess(columns: list[str]) -> tuple[str | None, str | None]:
@@ -145,15 +104,15 @@ def speech_columns(dataset: str | Path | None) -> dict[str, Any]:
     """The zip's table's columns and the guessed file and text columns (reads only the table's head)."""
     with opened(dataset) as (archive, name), tempfile.TemporaryDirectory(prefix="studio-evaluate-") as scratch:
         table = table_member(checked_members(archive, name), name)
-        extract(archive, [table], Path(scratch))
-        columns = list(read_table(Path(scratch).joinpath(*PurePosixPath(table.filename).parts), head=True).column_names)
+        [table_path] = extract(archive, name, [(table, table.filename)], Path(scratch))
+        columns = list(read_table(table_path, head=True).column_names)
     file, text = guess(columns)
     return {"columns": columns, "text_column": file, "label_column": text}
 
 
 def audio_file(folder: Path, table: Path, cell: str) -> Path | None:
     """The audio file a table cell names: from the table's folder, else from the zip's root."""
-    relative = member_path(cell.strip())
+    relative = inside_path(cell.strip())
     if relative is None:
         return None
     for base in (table.parent, folder):
@@ -163,19 +122,17 @@ def audio_file(folder: Path, table: Path, cell: str) -> Path | None:
     return None
 
 
-def read_speech_rows(dataset: str | Path | None, folder: Path, file_column: str | None, text_column: str | None):
+def read_speech_rows(
+    dataset: str | Path | None, folder: Path, file_column: str | None, text_column: str | None
+) -> SpeechRows:
     """The zip extracted into folder and its usable rows; a UserError naming what to fix."""
-    from studio.training.data import column_problems
-
     with opened(dataset) as (archive, name):
         members = checked_members(archive, name)
         table_info = table_member(members, name)
-        extract(archive, members, folder)
-    table_path = folder.joinpath(*PurePosixPath(table_info.filename).parts)
+        written = extract(archive, name, [(info, info.filename) for info in members], folder)
+    table_path = written[members.index(table_info)]
     table = read_table(table_path)
-    problem = limits.upload_problems(name, 0, rows=len(table))
-    if problem:
-        raise UserError(problem)
+    check_upload(name, 0, rows=len(table))
     columns = list(table.column_names)
     guessed_file, guessed_text = guess(columns)
     file_column, text_column = file_column or guessed_file or "", text_column or guessed_text or ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.adapters.common import limit_text, max_tokens
 from studio.errors import UserError, collect_notices, shorten
@@ -14,6 +14,9 @@ from studio.insight.attributions import MAX_EXPLAIN_TOKENS, encode, integrated_g
 from studio.models.loading import is_cached, resolve_source
 from studio.spec.param import Param
 from studio.spec.shared import TEXT
+
+if TYPE_CHECKING:  # Studio imports Insight, so its type is named for the checker only
+    from studio.studio import Studio
 
 TASK_ID = "text-classification"
 PREDICTED = "predicted"  # the target meaning "the label the model predicts"
@@ -40,7 +43,7 @@ N_STEPS = Param(
 
 
 class ExplainActions:
-    studio: Any  # studio.studio.Studio
+    studio: Studio  # every action reaches models through the app's Studio
 
     explain_params = (EXPLAIN_TEXT, TARGET, N_STEPS)  # the page builds its widgets from these
     predicted_target = PREDICTED
@@ -119,9 +122,10 @@ def config_json(source: str, revision: str | None) -> dict[str, Any]:
             return {}
         path = Path(cached)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return config if isinstance(config, dict) else {}
 
 
 def target_index(labels: list[str], wanted: str) -> int | None:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from compat.huggingface_hub import hub_cache, repo_cache_folder
 from studio.config import ModelEntry
 from studio.errors import UserError, shorten
 from studio.models.hub import back_online, endpoint
@@ -90,9 +91,7 @@ def explain_download_error(entry: ModelEntry, exc: BaseException, endpoint_url: 
 def cache_root(cache_dir: str | Path | None = None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE)
+    return hub_cache()
 
 
 def _bytes_under(folder: Path) -> int:
@@ -135,7 +134,6 @@ def download(
         raise UserError(f"{entry.display_name} is not a Hugging Face Hub model; there is nothing to download.")
     back_online()
     from huggingface_hub import snapshot_download
-    from huggingface_hub.file_download import repo_folder_name
 
     report = progress or (lambda fraction, message: None)
     options: dict[str, Any] = {
@@ -159,7 +157,7 @@ def download(
             f"Not enough disk space for {entry.id}: it needs {human_bytes(total)} and {root} has "
             f"{human_bytes(free_bytes(root))} free; free some space (or set HF_HOME to a bigger disk)."
         )
-    blobs = root / repo_folder_name(repo_id=entry.id, repo_type="model") / "blobs"
+    blobs = root / repo_cache_folder(entry.id) / "blobs"
     before = _bytes_under(blobs)
     outcome: list[BaseException | str] = []
 

@@ -83,10 +83,6 @@ def model_folder(packages: list[str], gguf_file: str) -> Path:
     return cache_root() / f"{Path(gguf_file).stem}-{_fingerprint(paths)}"
 
 
-def is_converted(packages: list[str], gguf_file: str) -> bool:
-    return (model_folder(packages, gguf_file) / "safetensors" / MARKER).exists()
-
-
 def join_chunks(packages: list[str], gguf_file: str, progress: Progress | None = None) -> Path:
     """The joined .gguf file in the cache folder (written once)."""
     paths = chunk_paths(packages)

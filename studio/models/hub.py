@@ -5,23 +5,21 @@ app runs offline for the session (HF_HUB_OFFLINE for huggingface_hub and transfo
 model that is not downloaded is refused at once instead of after minutes of retries.
 
 Downloading is studio/models/downloading.py; the page's Download row is components/download.py;
-Studio's methods are `HubActions`, mixed into Studio. No Gradio here; see docs/ARCHITECTURE.md.
+Studio's Hub methods (needs_download, hub_state, download) are in studio/offers.py and
+studio/studio.py. No Gradio here; see docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any
 
-from studio.config import ModelEntry
+from compat.huggingface_hub import set_offline_constant
 from studio.errors import UserError
-from studio.results import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +35,14 @@ def endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
 
 
+def hub_is_offline() -> bool:
+    """Whether HF_HUB_OFFLINE is in effect, set by the person or by the start-up probe."""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
 def offline_by_choice() -> bool:
     """HF_HUB_OFFLINE set by the person starting the app (not by the probe)."""
-    flag = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
-    return flag and not offline_for_session()
+    return hub_is_offline() and not offline_for_session()
 
 
 def offline_for_session() -> bool:
@@ -79,9 +81,7 @@ def _set_offline(offline: bool) -> None:
     else:
         os.environ.pop("HF_HUB_OFFLINE", None)
         os.environ.pop(PROBED_OFFLINE, None)
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:
-        constants.HF_HUB_OFFLINE = offline
+    set_offline_constant(offline)
 
 
 def probe_hub(timeout: float = PROBE_TIMEOUT) -> str:
@@ -113,45 +113,3 @@ def back_online() -> None:
             )
         log.info("The Hugging Face Hub answers again: back online.")
         _set_offline(False)
-
-
-class HubActions:
-    """Studio's Hub methods (Studio mixes this in): which pick needs a download, and downloading it."""
-
-    access: Any
-
-    def entry(self, task_id: str, model_id: str) -> ModelEntry:  # Studio's
-        raise NotImplementedError
-
-    def needs_download(self, task_id: str, model_id: str | None) -> bool:
-        """Whether the picked model is a Hub model not in this machine's cache."""
-        from studio.models.loading import is_cached
-
-        try:
-            entry = self.entry(task_id, model_id or "")
-        except UserError:
-            return False
-        return entry.source == "hub" and not is_cached(entry)
-
-    def hub_state(self) -> str:
-        """ "online", "offline" (the probe found no Hub) or "off" (HF_HUB_OFFLINE set by the person)."""
-        return "off" if offline_by_choice() else "offline" if offline_for_session() else "online"
-
-    def fetch_before_load(self, entry: ModelEntry, progress: ProgressCallback | None) -> None:
-        """A Run on a listed Hub model not on this machine, with the Hub online: download it first,
-        so the page shows bytes and files (inside the load, transformers would show nothing).
-        Not an admin action: models.yaml lists the model, and a Run always fetched it."""
-        from studio.models.loading import is_cached
-
-        if entry.source == "hub" and self.hub_state() == "online" and not is_cached(entry):
-            from studio.models.downloading import download
-
-            download(entry, progress)
-
-    def download(self, task_id: str, model_id: str, progress: ProgressCallback | None = None, actor: Any = None) -> str:
-        """Download the picked model (an admin action in public mode); the sentence saying what was done."""
-        if self.access is not None:
-            self.access.require_admin(actor, "Downloading models")
-        from studio.models.downloading import download
-
-        return download(self.entry(task_id, model_id), progress)

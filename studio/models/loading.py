@@ -8,7 +8,6 @@ is cheap.
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,9 @@ from typing import Any
 
 from studio.config import ModelEntry
 from studio.errors import UserError
+from studio.models.gguf import packaged_gguf_source
+from studio.models.hub import hub_is_offline, offline_by_choice
+from studio.models.remote import REMOTE_DEVICE, connect
 from studio.models.settings import ModelSettings
 from studio.serving.batching import Batchers
 from studio.tasks.task import Task
@@ -85,15 +87,9 @@ def resolve_source(entry: ModelEntry) -> str:
         return str(path)
     if entry.source == "package":
         if entry.gguf_file:  # GGUF chunks in pip packages: converted once to safetensors (studio/models/gguf.py)
-            from studio.models.gguf import packaged_gguf_source
-
             return packaged_gguf_source(entry)
         return str(package_path(entry))
     return entry.id
-
-
-def hub_is_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
 
 
 def is_cached(entry: ModelEntry) -> bool:
@@ -108,8 +104,6 @@ def is_cached(entry: ModelEntry) -> bool:
 
 def not_downloaded(entry: ModelEntry) -> UserError:
     """The sentence for a Hub model that is not on this machine while the Hub is out of reach."""
-    from studio.models.hub import offline_by_choice
-
     if offline_by_choice():
         why, how = "HF_HUB_OFFLINE is set", "restart it without HF_HUB_OFFLINE and press Download beside the model list"
     else:
@@ -195,8 +189,6 @@ def _load_kwargs(entry: ModelEntry, settings: ModelSettings, device: str) -> dic
 def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> LoadedModel:
     """Load an entry for a task: a pipeline where one exists, else model and processor."""
     if entry.source == "openai":  # a server runs it: the app holds a connection, no weights (studio/models/remote.py)
-        from studio.models.remote import REMOTE_DEVICE, connect
-
         return LoadedModel(entry, task.id, settings, REMOTE_DEVICE, connect(entry))
     if entry.source == "hub" and hub_is_offline() and not is_cached(entry):
         raise not_downloaded(entry)  # before torch and transformers are imported: answers at once

@@ -22,6 +22,7 @@ from typing import Any
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.generation.continuous import stop_engine
+from studio.models.gguf import packaged_gguf_source
 from studio.models.loading import (
     TOKENIZER_TASK,
     LoadedModel,
@@ -96,10 +97,6 @@ class ModelManager:
     def key(entry: ModelEntry, task: Task | str, settings: ModelSettings) -> CacheKey:
         task_id = task if isinstance(task, str) else task.id
         return CacheKey(entry.id, entry.revision, task_id, settings.dtype, settings.quantization, settings.device)
-
-    def is_loaded(self, entry: ModelEntry, task: Task | str, settings: ModelSettings) -> bool:
-        with self._lock:
-            return self.key(entry, task, settings) in self._cache
 
     def get(
         self,
@@ -222,8 +219,6 @@ class ModelManager:
         started = time.perf_counter()
         try:
             if entry.source == "package" and entry.gguf_file:
-                from studio.models.gguf import packaged_gguf_source
-
                 packaged_gguf_source(entry, progress)  # the one-time GGUF conversion, with progress
             loaded = load_model(entry, task, settings)
         except UserError:

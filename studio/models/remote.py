@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from studio.config import ModelEntry
 from studio.errors import UserError, notify
 from studio.generation.decoding import stop_strings
+from studio.models.settings import ModelSettings
 
 REMOTE_DEVICE = "remote"
 DEFAULT_TIMEOUT = 60.0
@@ -288,8 +289,6 @@ def remote_device(entry: ModelEntry) -> str:
 
 def remote_settings(entry: ModelEntry, settings: Any) -> Any:
     """The model-settings row does not apply to a server's model: a notice when it was changed."""
-    from studio.models.settings import ModelSettings
-
     if settings != ModelSettings():
         notify(
             f"dtype, quantization and device do not apply to remote model {entry.display_name}; its server sets them."

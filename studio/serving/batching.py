@@ -236,7 +236,9 @@ def arriving(loaded: Any) -> AbstractContextManager[None]:
     return batchers.arrivals.on_the_way() if batchers is not None and batchers.max_size > 1 else nullcontext()
 
 
-def run_batched(loaded: Any, key: Hashable, function: Callable[[list[Any]], Sequence[Any]], values: list) -> list:
+def run_batched(
+    loaded: Any, key: Hashable, function: Callable[[list[Any]], Sequence[Any]], values: list[Any]
+) -> list[Any]:
     """function(values), its forward shared with concurrent requests of the same key."""
     batchers = batchers_of(loaded)
     if batchers is None or batchers.max_size <= 1:  # batching off: as before, one call

@@ -9,9 +9,10 @@ batched result equals the one-by-one result.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+from compat.transformers import is_chunk_pipeline, pipeline_parameters
 from studio.serving.batching import batchers_of
 
 # Model inputs that run along the sequence (padded on the right, cut back per item after the forward).
@@ -29,13 +30,8 @@ def run_pipeline(loaded: Any, inputs: Any, **kwargs: Any) -> Any:
     batchers = batchers_of(loaded)
     if batchers is None or batchers.max_size <= 1:
         return pipe(inputs, **kwargs)
-    from transformers.pipelines.base import ChunkPipeline
-
-    preprocess, forward, postprocess = pipe._sanitize_parameters(**kwargs)
-    preprocess = {**pipe._preprocess_params, **preprocess}
-    forward = {**pipe._forward_params, **forward}
-    postprocess = {**pipe._postprocess_params, **postprocess}
-    chunked = isinstance(pipe, ChunkPipeline)  # one item per window / label, postprocessed together
+    preprocess, forward, postprocess = pipeline_parameters(pipe, kwargs)
+    chunked = is_chunk_pipeline(pipe)  # one item per window / label, postprocessed together
     items = list(pipe.preprocess(inputs, **preprocess)) if chunked else [pipe.preprocess(inputs, **preprocess)]
     items = [dict(item) for item in items]
     key = ("pipeline", repr(sorted(kwargs.items(), key=lambda pair: pair[0])))
@@ -60,7 +56,7 @@ def group_of(item: Mapping[str, Any]) -> Hashable:
     return tuple(shapes)
 
 
-def forward_batch(pipe: Any, items: list[dict], forward_params: Mapping[str, Any]) -> list[Any]:
+def forward_batch(pipe: Any, items: list[dict[str, Any]], forward_params: Mapping[str, Any]) -> list[Any]:
     """One pipe.forward over the items (padded on the right), split back into one output
     each, cut to the item's own length: what a forward of that item alone returns."""
     if len(items) == 1:
@@ -71,7 +67,7 @@ def forward_batch(pipe: Any, items: list[dict], forward_params: Mapping[str, Any
     return [_take(outputs, index, lengths[index], longest) for index in range(len(items))]
 
 
-def collate(pipe: Any, items: list[dict]) -> dict[str, Any]:
+def collate(pipe: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
     """The items as one batch: tensors concatenated (sequences right-padded), others as lists."""
     import torch
 
@@ -103,7 +99,7 @@ def _pad_value(pipe: Any, key: str) -> Any:
 
 def _length(item: Mapping[str, Any]) -> int | None:
     for key in ("attention_mask", "input_ids"):
-        shape = getattr(item.get(key), "shape", ())
+        shape: Sequence[int] = getattr(item.get(key), "shape", ())
         if len(shape) >= 2:
             return int(shape[1])
     return None

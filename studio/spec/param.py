@@ -4,7 +4,8 @@ A `Param` holds a name (the API's, as transformers spells it), a kind, a default
 choices, a readable label, one line of help and a widget hint. From one declaration come:
 
 - validation (`Param.check`): the only place numbers, choices and texts are parsed, so every
-  bad value gets one sentence naming the parameter and its range;
+  bad value gets one sentence naming the parameter and its range; an input that must be
+  filled (`Param.empty`, its own sentence) is refused when blank, by `Spec.precheck`;
 - an adapter's signature and defaults (`@takes(...)`), hence the API's, since the page's
   widgets start at the same defaults;
 - the widgets (components/widgets.py builds them from the hint, bound by name);
@@ -18,12 +19,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from studio.errors import UserError, shorten
-from studio.spec.checks import CHECKS, clean_text  # noqa: F401 (studio.params re-exports it)
 
 
 class _Required:
@@ -49,6 +51,16 @@ WIDGET_OF_KIND = {
     "any": "json",
 }
 ANNOTATION_OF_KIND: dict[str, Any] = {"text": str, "int": int, "float": float, "bool": bool, "choice": str}
+
+# Text that tokenizers choke on: lone UTF-16 surrogates (invalid in UTF-8) and NUL.
+_UNSAFE_TEXT = re.compile("[\ud800-\udfff\x00]")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+def clean_text(value: str) -> str:
+    """The text without characters no tokenizer can encode (lone surrogates, NUL)."""
+    return _UNSAFE_TEXT.sub("", value)
 
 
 def _fmt(number: float | None) -> str:
@@ -115,8 +127,69 @@ class Param:
         """The value as the adapter wants it, or a UserError naming this parameter and its range."""
         if value is None and not self.required:
             return self.default
-        checker = CHECKS.get(self.kind)
-        return checker(self, value) if checker else value
+        checker = {
+            "int": self._check_int,
+            "float": self._check_float,
+            "bool": self._check_bool,
+            "choice": self._check_choice,
+            "text": self._check_text,
+        }.get(self.kind)
+        return checker(value) if checker else value
+
+    def is_blank(self, value: Any) -> bool:
+        """Whether this input must be filled (it has an `empty` sentence) and is not: no value, or
+        blank text."""
+        return bool(self.empty) and (value is None or (isinstance(value, str) and not value.strip()))
+
+    def _as_number(self, value: Any) -> float:
+        if isinstance(value, bool) or value is None or isinstance(value, (list, dict, tuple)):
+            raise self._bad(value)
+        try:
+            number = float(str(value).strip()) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise self._bad(value) from None
+        if not math.isfinite(number):
+            raise self._bad(value)
+        return number
+
+    def _check_int(self, value: Any) -> int:
+        number = self._as_number(value)
+        if not number.is_integer():
+            raise self._bad(value)
+        self._within(number, value)
+        return int(number)
+
+    def _check_float(self, value: Any) -> float:
+        number = self._as_number(value)
+        self._within(number, value)
+        return number
+
+    def _check_bool(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise UserError(f"{self.name} must be true or false; got {value!r}.")
+
+    def _check_choice(self, value: Any) -> Any:
+        if value is None:
+            raise self._bad(value)
+        wanted = str(value).strip().lower()
+        for choice in self.choices:
+            if str(choice).lower() == wanted:
+                return choice
+        raise self._bad(value)
+
+    def _check_text(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise self._bad(value)
+        return clean_text(value)
 
     def _bad(self, value: Any) -> UserError:
         shown = shorten(repr(value))
@@ -172,7 +245,7 @@ class Spec:
         (blank text, no image: the Param's own sentence) or a text is longer than it may be."""
         for param in self.params:
             value = values.get(param.name)
-            if param.empty and (value is None or (isinstance(value, str) and not value.strip())):
+            if param.is_blank(value):
                 raise UserError(param.empty)
             if param.max_chars and isinstance(value, str) and len(value.strip()) > param.max_chars:
                 length, limit = len(value.strip()), param.max_chars
@@ -222,18 +295,27 @@ def takes(*groups: Param | Iterable[Param]) -> Callable[[Adapter], Adapter]:
             raise TypeError(f"{function.__qualname__} takes {own[1:]} but its spec declares {spec.names}")
         first = inspect.signature(function).parameters[own[0]]
         signature = inspect.Signature([first, *spec.signature_parameters()])
-
-        @functools.wraps(function)
-        def adapter(loaded: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(loaded, *args, **kwargs)
-            bound.apply_defaults()
-            values = {name: bound.arguments[name] for name in spec.names}
-            return function(loaded, **spec.checked(values))
-
-        adapter.__doc__ = with_args_section(inspect.getdoc(function) or "", spec)
-        adapter.__signature__ = signature  # type: ignore[attr-defined]
-        adapter.spec = spec  # type: ignore[attr-defined]
-        adapter.unchecked = function  # type: ignore[attr-defined]
-        return adapter  # type: ignore[return-value]
+        return checked_adapter(function, spec, signature, with_args_section(inspect.getdoc(function) or "", spec))
 
     return decorate
+
+
+def checked_adapter(function: Adapter, spec: Spec, signature: inspect.Signature, doc: str) -> Adapter:
+    """`function` (loaded, **inputs) behind the spec: a call binds its arguments to `signature`,
+    fills the defaults, checks every input and refuses an empty or too long one (the Param's
+    own sentence), so a plain Python call is refused as the page's request is. Keeps the
+    function itself as `unchecked`, for Studio, which checks before it loads the model."""
+
+    @functools.wraps(function)
+    def adapter(loaded: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(loaded, *args, **kwargs)
+        bound.apply_defaults()
+        checked = spec.checked({name: bound.arguments[name] for name in spec.names})
+        spec.precheck(checked)
+        return function(loaded, **checked)
+
+    adapter.__doc__ = doc
+    adapter.__signature__ = signature  # type: ignore[attr-defined]
+    adapter.spec = spec  # type: ignore[attr-defined]
+    adapter.unchecked = function  # type: ignore[attr-defined]
+    return adapter  # type: ignore[return-value]

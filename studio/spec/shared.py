@@ -4,29 +4,22 @@ A `Param` (studio/spec/param.py) holds a name (the API's, as transformers spells
 default, bounds or choices, a label, one line of help and a widget hint. From one
 declaration come validation (`Param.check`, the only place values are parsed), an
 adapter's signature and defaults (`@takes`), the widgets (components/widgets.py, bound by
-name), Show code's arguments and docs/API.md (studio/apidocs.py). This module holds the
+name), Show code's arguments and docs/API.md (components/apidocs.py). This module holds the
 inputs several tasks share; a task's own inputs sit beside its adapter.
 See docs/ARCHITECTURE.md, "Parameters".
 """
 
 from __future__ import annotations
 
-from studio.spec.checks import clean_text
-from studio.spec.param import REQUIRED, Param, Spec, spec_of, takes
+from studio.spec.param import Param
 
 __all__ = [
     "AUDIO",
     "GENERATION",
     "IMAGE",
     "MODEL_SETTINGS",
-    "REQUIRED",
     "TEXT",
     "TOP_K_LABELS",
-    "Param",
-    "Spec",
-    "clean_text",
-    "spec_of",
-    "takes",
 ]
 
 # ------------------------------------------------------------------ inputs shared by tasks

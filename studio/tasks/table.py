@@ -10,9 +10,9 @@ row here, one adapter, one tab module and a models.yaml entry (docs/ARCHITECTURE
 
 from __future__ import annotations
 
-from studio.tasks.task import MODALITY_TITLES, Modality, Task, TaskTableError, check_tasks, resolve
+from studio.tasks.task import Task
 
-__all__ = ["MODALITY_TITLES", "TASKS", "Modality", "Task", "TaskTableError", "check_tasks", "resolve"]
+__all__ = ["TASKS"]
 
 
 def _rows(*tasks: Task) -> dict[str, Task]:

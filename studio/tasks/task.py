@@ -38,7 +38,7 @@ def resolve(reference: str) -> Callable[..., Any]:
         if exc.name != module_name:
             raise
         raise TaskTableError(f"no module {module_name!r} (in {reference!r})") from None
-    function = getattr(module, function_name, None)
+    function: object = getattr(module, function_name, None)
     if not callable(function):
         raise TaskTableError(f"{module_name} has no function {function_name!r} (in {reference!r})")
     return function
@@ -81,7 +81,10 @@ class Task:
     @property
     def spec(self) -> Spec:
         """The task's inputs, as its adapter declares them."""
-        return self.adapter_function().spec  # type: ignore[attr-defined]
+        spec = getattr(self.adapter_function(), "spec", None)  # set by @takes (studio/spec/param.py)
+        if not isinstance(spec, Spec):
+            raise TaskTableError(f"{self.adapter} is not declared with @takes, so it has no spec")
+        return spec
 
     @property
     def batched(self) -> bool:

@@ -3,8 +3,8 @@
 A request lists the zip (its central directory only: names and sizes, no image is read); the
 worker extracts it into its run's cache, each image to a path this module makes
 (<class>/<n>.<ext>), never to a name from the zip, and then loads it with the `datasets`
-"imagefolder" loader. A zip is refused, with one sentence, when it names a file outside its folder
-(an absolute path, a drive or ".."), or holds more files or unpacked bytes than limits.py allows.
+"imagefolder" loader. The zip's checks (paths inside its folder, files and unpacked bytes within
+the upload caps) and the unpacking are studio/uploads/archives.py's.
 """
 
 from __future__ import annotations
@@ -14,55 +14,21 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from studio.errors import UserError, shorten
-from studio.training import limits
+from studio.errors import UserError
+from studio.uploads.archives import checked_files, extract, open_zip
+from studio.uploads.caps import max_upload_rows
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 IMAGE_COLUMN, LABEL_COLUMN = "image", "label"
-
-
-def _open(path: Path) -> zipfile.ZipFile:
-    problem = limits.upload_problems(path.name, path.stat().st_size)
-    if problem:
-        raise UserError(problem)
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        raise UserError(
-            f"{path.name} is not a readable zip file; upload a .zip with one folder of images per class."
-        ) from None
-
-
-def _parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
-    return PurePosixPath(info.filename.replace("\\", "/")).parts
+NOT_A_ZIP = "upload a .zip with one folder of images per class."
 
 
 def class_images(archive: zipfile.ZipFile, name: str) -> list[tuple[zipfile.ZipInfo, str]]:
     """Each image in the zip with its class (the folder it is in); a UserError for an unsafe or oversized zip."""
-    infos = archive.infolist()
-    if len(infos) > limits.max_upload_rows():
-        raise UserError(
-            f"{name} holds {len(infos):,} files and this app takes at most {limits.max_upload_rows():,}; "
-            "upload fewer images."
-        )
-    for info in infos:
-        parts = _parts(info)
-        if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-            raise UserError(
-                f"{name} names a file outside its own folder ({shorten(info.filename, 60)!r}); "
-                "zip the class folders themselves and upload that."
-            )
-    unpacked = sum(info.file_size for info in infos)
-    if unpacked > limits.max_upload_bytes():
-        raise UserError(
-            f"{name} unpacks to {unpacked / 2**20:.0f} MB and this app takes at most "
-            f"{limits.max_upload_bytes() / 2**20:g} MB; upload fewer or smaller images."
-        )
     images = []
-    for info in infos:
-        parts = _parts(info)
-        hidden = any(part.startswith((".", "__MACOSX")) for part in parts)
-        if not info.is_dir() and not hidden and len(parts) >= 2 and parts[-1].lower().endswith(IMAGE_SUFFIXES):
+    for info in checked_files(archive, name, max_upload_rows(), "upload fewer or smaller images"):
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+        if len(parts) >= 2 and parts[-1].lower().endswith(IMAGE_SUFFIXES):
             images.append((info, parts[-2]))
     if not images:
         raise UserError(
@@ -79,22 +45,23 @@ def listing(path: str | Path) -> Any:
     path = Path(path)
     if path.suffix.lower() != ".zip":
         raise UserError(f"{path.name}: image classification takes a .zip with one folder of images per class.")
-    with _open(path) as archive:
+    with open_zip(path, NOT_A_ZIP) as archive:
         images = class_images(archive, path.name)
     return Dataset.from_dict(
         {IMAGE_COLUMN: [info.filename for info, _ in images], LABEL_COLUMN: [label for _, label in images]}
     )
 
 
-def extract(path: Path, folder: Path) -> Path:
-    """Every image into folder/<class>/<n><ext> (each read up to its listed size); returns folder."""
+def extract_classes(path: Path, folder: Path) -> Path:
+    """Every image into folder/<class>/<n><ext>, a fresh folder; returns folder."""
     shutil.rmtree(folder, ignore_errors=True)
-    with _open(path) as archive:
-        for index, (info, label) in enumerate(class_images(archive, path.name)):
-            target = folder / label / f"{index}{PurePosixPath(info.filename).suffix.lower()}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out)  # zipfile stops at the listed size and checks the CRC
+    with open_zip(path, NOT_A_ZIP) as archive:
+        images = class_images(archive, path.name)
+        placed = [
+            (info, f"{label}/{index}{PurePosixPath(info.filename).suffix.lower()}")
+            for index, (info, label) in enumerate(images)
+        ]
+        extract(archive, path.name, placed, folder)
     return folder
 
 
@@ -117,7 +84,7 @@ def load(path: str | Path, cache_dir: str | Path) -> Any:
     import datasets
 
     path, cache = Path(path), Path(cache_dir)
-    folder = extract(path, cache / "images")
+    folder = extract_classes(path, cache / "images")
     bad = unreadable(folder)
     if bad:
         shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")

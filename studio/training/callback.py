@@ -10,11 +10,9 @@ import signal
 import time
 from typing import Any
 
-from studio.training.store import RunFolder, append_line, write_json
-
-
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+from studio.training.files import append_line, write_json
+from studio.training.store import RunFolder
+from studio.training.worker_log import say
 
 
 class StopRequest:

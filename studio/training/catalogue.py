@@ -9,15 +9,14 @@ from typing import Any
 
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError, shorten
-from studio.training.kinds import kind_for
+from studio.models.loading import is_cached, resolve_source
+from studio.training.kinds.table import KINDS
 
 
 def base_model_tasks(task: str) -> tuple[str, ...]:
     """The models.yaml tasks whose models a run of this task may start from: its own, then its kind's."""
-    try:
-        return (task, *kind_for(task).BASE_MODEL_TASKS)
-    except KeyError:
-        return (task,)
+    kind = KINDS.get(task)
+    return (task, *kind.base_model_tasks) if kind is not None else (task,)
 
 
 class Catalogue:
@@ -55,8 +54,6 @@ class Catalogue:
 
     def model_path(self, task: str, model: str | None) -> str:
         """Where the worker loads the model from; a UserError for a model not offered or not downloaded."""
-        from studio.models.loading import is_cached, resolve_source
-
         entry = self.entry(task, model)
         if not is_cached(entry):
             raise UserError(

@@ -11,38 +11,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio.spec.param import Param, Spec
-from studio.training.checks import bounds, checked, sentence
+from studio.training.checks import bounds, checked
+from studio.training.kinds.table import TASK_LABELS, TRAINING_TASKS
 from studio.training.labels import LABELS
 from studio.training.search import SearchSettings
 
-__all__ = ["checked", "sentence"]  # the checks live in checks.py; callers import them from here too
-
-TaskName = Literal[
-    "text-classification",
-    "token-classification",
-    "text-generation",
-    "summarization",
-    "translation",
-    "question-answering",
-    "image-classification",
-]
+if TYPE_CHECKING:
+    TaskName = str
+else:  # the trainable tasks (KINDS' rows) as a Literal: pydantic checks it, the page offers its choices
+    TaskName = Literal[TRAINING_TASKS]
 Precision = Literal["no", "fp16", "bf16"]
-TRAINING_TASKS: tuple[str, ...] = get_args(TaskName)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
-TASK_LABELS = (
-    "Text classification",
-    "Token classification (NER)",
-    "Text generation (instructions)",
-    "Summarization",
-    "Translation",
-    "Question answering (extractive)",
-    "Image classification (zip of class folders)",
-)
 
 
 def ui(**extra: Any) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """Instruction data for text generation: prompt/response pairs or chat `messages` lists, read as
-conversations ([{role, content}, ...]) and checked with one sentence, as data.py checks labels."""
+conversations ([{role, content}, ...]) and checked with one sentence, as a classifier's labels
+are (kinds/classification.py)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-TEXT_GENERATION = "text-generation"
 ROLES = ("system", "user", "assistant")
 PROMPT_NAMES = ("messages", "conversations", "prompt", "instruction", "question", "input", "text")
 RESPONSE_NAMES = ("response", "output", "answer", "completion", "target")

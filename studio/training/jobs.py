@@ -2,7 +2,7 @@
 
 A supervisor thread (supervisor.py) starts queued runs and records how each worker ended. Stop
 sends SIGTERM to the worker's whole process group and SIGKILL after a grace period. Who may
-start, stop, resume or delete a run is studio.access's rule; the queue and status streams are
+start, stop, resume or delete a run is studio.policy.access's rule; the queue and status streams are
 capped (limits.py). The files are the run store's (store.py), the commands the launcher's
 (launcher.py), the checks prepare.py's; this is also what the Fine-tune tab reaches as `studio.jobs`.
 See docs/ARCHITECTURE.md, "Training".
@@ -15,25 +15,24 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from studio.access import Access, Actor
 from studio.config import ModelEntry, StudioConfig
 from studio.errors import UserError
+from studio.policy.access import Access, Caller
 from studio.spec.param import Spec
-from studio.training import data as training_data
-from studio.training import launcher, limits, model_card, prepare, search
+from studio.training import dataset, launcher, limits, model_card, prepare, search
 from studio.training.catalogue import Catalogue
-from studio.training.config import TRAINING_TASKS, TrainingConfig, training_spec
-from studio.training.kinds import served_tasks
+from studio.training.config import TrainingConfig, training_spec
+from studio.training.kinds.table import KINDS, TRAINING_TASKS, served_tasks
+from studio.training.samples import SAMPLES
 from studio.training.store import RunStore
 from studio.training.supervisor import TERMINAL, Supervisor
 
 log = logging.getLogger(__name__)
-
-__all__ = ["TERMINAL", "JobManager"]
+START = "Starting a fine-tuning run"  # what a visitor of a public app is told they may not do
 
 
 class JobManager(Supervisor):
@@ -60,7 +59,7 @@ class JobManager(Supervisor):
         self.poll_seconds = poll_seconds
         self.public = public or self.access.public
         # /train_start's inputs: the Fine-tune tab builds its widgets and API signature from these.
-        self.spec: Spec = training_spec({name: s.description for name, s in training_data.SAMPLES.items()})
+        self.spec: Spec = training_spec({name: sample.description for name, sample in SAMPLES.items()})
         self._lock = threading.RLock()
         self._queue: list[str] = []
         self._running: str | None = None
@@ -85,37 +84,59 @@ class JobManager(Supervisor):
     def default_base_model(self, task: str) -> str | None:
         return self.catalogue.default_base_model(task)
 
-    def build_config(self, **arguments: Any) -> dict[str, Any]:
-        """Check every argument (prepare.py's; search.py's search_*) and the data; the run's config.json content."""
+    def column_labels(self, task: str) -> tuple[str, str] | None:
+        """The page's names for the two column pickers when the task reads other than text and label."""
+        kind = KINDS.get(task)
+        return kind.column_labels if kind is not None else None
+
+    def trains_lora(self, task: str) -> bool:
+        """Whether this task's runs may train LoRA adapters (the page shows the LoRA settings then)."""
+        kind = KINDS.get(task)
+        return kind is not None and kind.lora
+
+    def build_config(self, **arguments: Any) -> TrainingConfig:
+        """Check every argument (prepare.py's; search.py's search_*) and the data; the run's config
+        (`.as_json()` is its config.json)."""
         found = search.settings_from(arguments)
-        return search.attached(prepare.build_config(self.catalogue, public=self.public, **arguments), found).as_json()
+        return search.attached(prepare.build_config(self.catalogue, public=self.public, **arguments), found)
 
     def preview(self, **arguments: Any) -> str:
         """ "Show command": the shell command and config.json a run with these arguments would get."""
-        found = search.settings_from(arguments)
-        config = search.attached(prepare.build_config(self.catalogue, public=self.public, **arguments), found)
-        return launcher.preview(config)
+        return launcher.preview(self.build_config(**arguments))
 
-    def describe_data(self, dataset: str | None, sample: str | None, task: str) -> tuple[str, Any] | None:
+    def describe_data(self, upload: str | None, sample: str | None, task: str) -> tuple[str, Any] | None:
         """(task, summary) of the data the page chose: an upload, else a sample (whose own task wins)."""
-        chosen = training_data.choose(dataset, sample, task)
+        chosen = dataset.choose(upload, sample, task)
         return None if chosen is None else (chosen.task, chosen.summary())
 
-    def label_counts(self, dataset: str | None, sample: str | None, task: str, label_column: str) -> dict[str, int]:
-        return training_data.recount(dataset, sample, task, label_column)
+    def label_counts(self, upload: str | None, sample: str | None, task: str, label_column: str) -> dict[str, int]:
+        return dataset.recount(upload, sample, task, label_column)
 
     # ---------------------------------------------------------------------------- runs
     def run_dir(self, run_id: str) -> Path:
         return self.store.existing(run_id).path
 
     def start(
-        self, config: TrainingConfig | dict[str, Any], hub_token: str | None = None, actor: Actor | None = None
+        self, config: TrainingConfig | Mapping[str, Any], hub_token: str | None = None, actor: Caller | None = None
     ) -> str:
         """Write a new run dir and queue it (it starts at once when nothing else runs); returns its id.
 
+        config: a checked TrainingConfig (build_config's), or config.json content from Python (checked here).
         actor: who asks (None: a trusted caller, e.g. Python); in public mode only the admin may start."""
-        self.access.require_admin(actor, "Starting a fine-tuning run")
-        config = TrainingConfig.of(config).model_copy()
+        self.access.require_admin(actor, START)
+        return self._queue_new(TrainingConfig.of(config), hub_token, actor)
+
+    def start_from_request(
+        self, arguments: dict[str, Any], hub_token: str | None = None, actor: Caller | None = None
+    ) -> str:
+        """/train_start: who asks is checked once, first (a visitor's upload is never read), then
+        every argument and the data (build_config), then the run is queued; returns its id."""
+        self.access.require_admin(actor, START)
+        return self._queue_new(self.build_config(**arguments), hub_token, actor)
+
+    def _queue_new(self, config: TrainingConfig, hub_token: str | None, actor: Caller | None) -> str:
+        """A new run folder for a checked config, queued (the caller was checked: it may start runs)."""
+        config = config.model_copy()
         if config.push_to_hub and not hub_token:
             raise UserError(
                 "Pushing to the Hub needs a Hub token for this push (the app never uses its own login); "
@@ -132,7 +153,7 @@ class JobManager(Supervisor):
         folder.path.mkdir(parents=True)
         config.run_id, config.created = run_id, time.time()
         if config.data.train_file:
-            saved = training_data.save_upload(config.data.train_file, folder.path)
+            saved = dataset.save_upload(config.data.train_file, folder.path)
             config.data = config.data.model_copy(update={"train_file": str(saved)})
         folder.write_config(config)
         folder.log.touch()
@@ -146,7 +167,7 @@ class JobManager(Supervisor):
         log.info("training run %s queued", run_id)
         return run_id
 
-    def resume(self, run_id: str, actor: Actor | None = None) -> str:
+    def resume(self, run_id: str, actor: Caller | None = None) -> str:
         """Queue a stopped or failed run again, continuing from its last checkpoint."""
         folder = self.store.existing(run_id)
         run_id = folder.path.name
@@ -168,7 +189,7 @@ class JobManager(Supervisor):
             self._tick()
         return run_id
 
-    def stop(self, run_id: str, actor: Actor | None = None) -> dict[str, Any]:
+    def stop(self, run_id: str, actor: Caller | None = None) -> dict[str, Any]:
         """Stop a run: a queued one leaves the queue; a running one gets SIGTERM, then SIGKILL after the grace."""
         folder = self.store.existing(run_id)
         run_id = folder.path.name
@@ -183,7 +204,7 @@ class JobManager(Supervisor):
                 launcher.kill_group(folder.read_status().get("pgid"), signal.SIGTERM)
         return self.status(run_id)
 
-    def delete(self, run_id: str, actor: Actor | None = None) -> None:
+    def delete(self, run_id: str, actor: Caller | None = None) -> None:
         """Remove a finished run's folder (model, checkpoints, data, cache); admin-only in public mode."""
         self.access.require_admin(actor, "Deleting a run")
         folder = self.store.existing(run_id)
@@ -250,7 +271,7 @@ class JobManager(Supervisor):
         return search.summary(folder, finished=self.status(folder.path.name)["status"] in TERMINAL)
 
     def push(
-        self, run_id: str, hub_token: str | None, hub_model_id: str | None = None, actor: Actor | None = None
+        self, run_id: str, hub_token: str | None, hub_model_id: str | None = None, actor: Caller | None = None
     ) -> dict[str, str]:
         """Upload a completed run's model (or adapter) with its model card; admin-only in public mode."""
         self.access.require_admin(actor, "Pushing a run to the Hub")

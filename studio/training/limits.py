@@ -1,31 +1,21 @@
-"""Caps that keep fine-tuning from holding the machine: the queue length, the status streams
-(how many at once, and for how long), and the upload's rows, bytes and distinct labels; and
-`Followers`, one live status stream per page.
+"""Caps that keep fine-tuning from holding the machine: the queue length and the status streams
+(how many at once, and for how long); and `Followers`, one live status stream per page.
 
 Each is a constant that an environment variable of the same name overrides
-(STUDIO_MAX_QUEUED_RUNS=8 python app.py). The upload caps are checked in the worker's first
-seconds, never inside a request; the run then fails with the cap's sentence in its status.
+(STUDIO_MAX_QUEUED_RUNS=8 python app.py), read as the upload caps are (studio/uploads/caps.py).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from studio.errors import UserError
+from studio.uploads.caps import setting
 
 T = TypeVar("T")
-
-
-def setting(name: str, default: int) -> int:
-    """The environment's value for a cap, or its default (a wrong value keeps the default)."""
-    try:
-        return max(0, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
 
 
 def max_queued_runs() -> int:
@@ -38,18 +28,6 @@ def max_status_streams() -> int:
 
 def status_stream_seconds() -> int:
     return setting("STUDIO_STATUS_STREAM_SECONDS", 3600)
-
-
-def max_upload_rows() -> int:
-    return setting("STUDIO_MAX_UPLOAD_ROWS", 500_000)
-
-
-def max_upload_bytes() -> int:
-    return setting("STUDIO_MAX_UPLOAD_MB", 100) * 2**20
-
-
-def max_labels() -> int:
-    return setting("STUDIO_MAX_LABELS", 1_000)
 
 
 class StreamLimit:
@@ -79,23 +57,6 @@ class StreamLimit:
         finally:
             with self._lock:
                 self._open -= 1
-
-
-def upload_problems(name: str, size: int, rows: int | None = None, labels: int | None = None) -> str | None:
-    """The first cap an upload passes, as a sentence; None when it fits."""
-    if size > max_upload_bytes():
-        return (
-            f"{name} is {size / 2**20:.0f} MB and this app takes at most {max_upload_bytes() / 2**20:g} MB; "
-            "upload a smaller file."
-        )
-    if rows is not None and rows > max_upload_rows():
-        return f"{name} has {rows:,} rows and this app takes at most {max_upload_rows():,}; upload fewer rows."
-    if labels is not None and labels > max_labels():
-        return (
-            f"{name} has {labels:,} distinct labels and this app takes at most {max_labels():,}; "
-            "check the label column, or merge rare labels."
-        )
-    return None
 
 
 class Followers:

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
-from studio.training.store import RunFolder, read_json
+from studio.models.hub import hub_is_offline
+from studio.training.config import TrainingConfig
+from studio.training.files import read_json
+from studio.training.store import RunFolder
+from studio.training.worker_log import say
 
 CARD = "README.md"
 # The settings the card lists, in TrainingArguments' names (config.json's "training" section).
@@ -100,13 +104,34 @@ def write_card(folder: RunFolder, result: dict[str, Any] | None = None, repo: st
     return written
 
 
+def push_to_hub(model_dir: Path, config: TrainingConfig, token: str | None) -> dict[str, str]:
+    """Upload the model folder with the token given for this run, never the stored login or the
+    environment's: without one, refuse before anything is sent (the token is never logged)."""
+    repo = config.hub_model_id or f"studio-{config.run_id}"
+    if not token:
+        message = "Not pushed to the Hub: no Hub token was given for this run; the model is saved in the app."
+        say(message)
+        return {"repo": repo, "error": message}
+    from huggingface_hub import HfApi
+
+    try:
+        api = HfApi(token=token)
+        api.create_repo(repo, exist_ok=True, private=True)
+        url = api.upload_folder(folder_path=str(model_dir), repo_id=repo)
+        say(f"pushed to the Hub: {repo}")
+        return {"repo": repo, "url": str(url)}
+    except Exception as exc:  # the run itself succeeded; say why the upload did not
+        reason = "the token was refused" if "401" in str(exc) or "403" in str(exc) else "the Hub could not be reached"
+        message = f"Could not push to the Hub ({reason}); the model is saved in the app."
+        say(message)
+        return {"repo": repo, "error": message}
+
+
 def push_run(folder: RunFolder, token: str | None, repo: str | None = None) -> dict[str, str]:
     """Upload a completed run's model with its card, with the token given for this push only.
 
     Returns {"repo", "url"}; every reason it cannot is one sentence (UserError)."""
     from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    from studio.models.loading import hub_is_offline
 
     run_id = folder.path.name
     state = folder.read_status().get("status")
@@ -129,8 +154,6 @@ def push_run(folder: RunFolder, token: str | None, repo: str | None = None) -> d
     except HFValidationError:
         raise UserError(f"{config.hub_model_id!r} is not a Hub repo name; write it like you/my-model.") from None
     write_card(folder, repo=config.hub_model_id)
-    from studio.training.worker import push_to_hub
-
     pushed = push_to_hub(model_dir, config, token)
     if "error" in pushed:
         raise UserError(pushed["error"])

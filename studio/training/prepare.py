@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
-from studio.training import data as training_data
+from studio.models.hub import hub_is_offline
 from studio.training import launcher
 from studio.training.catalogue import Catalogue
 from studio.training.checks import checked
-from studio.training.config import TRAINING_TASKS, Hyperparameters, LoraSettings, TrainingConfig
-from studio.training.instructions import TEXT_GENERATION
+from studio.training.config import Hyperparameters, LoraSettings, TrainingConfig
+from studio.training.data import ordered_labels
+from studio.training.dataset import label_counts, training_data, validate
+from studio.training.kinds.table import KINDS, TRAINING_TASKS
 
 HYPERPARAMETERS = tuple(Hyperparameters.model_fields)
 LORA_SETTINGS = tuple(LoraSettings.model_fields)
@@ -45,13 +47,13 @@ def build_config(
     if task not in TRAINING_TASKS:
         raise UserError(f"Fine-tuning supports {' and '.join(TRAINING_TASKS)}; got {task!r}.")
     model_path = catalogue.model_path(task, model)
-    chosen = training_data.training_data(dataset, sample, task)
+    chosen = training_data(dataset, sample, task)
     text_column = text_column or chosen.text_column or ""
     label_column = label_column or chosen.label_column or ""
     # A large upload is checked here by its header only; the worker reads it whole, checks the
     # caps and every row in its first seconds, and finds the labels (a request never reads it all).
-    training_data.validate(chosen.table, task, text_column, label_column, chosen.name, header_only=chosen.partial)
-    counts = {} if chosen.partial else training_data.label_counts(chosen.table, task, label_column)
+    validate(chosen.table, task, text_column, label_column, chosen.name, header_only=chosen.partial)
+    counts = {} if chosen.partial else label_counts(chosen.table, task, label_column)
     training = checked(Hyperparameters, hyperparameters)
     if training.precision == "fp16" and not launcher.cuda_count():
         raise UserError("fp16 needs a CUDA GPU and this machine has none; choose bf16 or no.")
@@ -64,9 +66,9 @@ def build_config(
             "data": chosen.source,
             "text_column": text_column,
             "label_column": label_column,
-            "labels": training_data.ordered_labels(counts, task),
+            "labels": ordered_labels(counts, task),
             "training": training,
-            "lora": checked(LoraSettings, lora) if task == TEXT_GENERATION else None,
+            "lora": checked(LoraSettings, lora) if KINDS[task].lora else None,
             "gguf_base": catalogue.gguf_base(task, model),
             "num_processes": num_processes,
             "push_to_hub": push_to_hub,
@@ -77,14 +79,11 @@ def build_config(
     )
     if training.load_best_model_at_end and not (training.eval_each_epoch and training.save_each_epoch):
         raise UserError("load_best_model_at_end needs both 'evaluate each epoch' and 'save each epoch' on.")
-    if config.push_to_hub:
-        from studio.models.loading import hub_is_offline
-
-        if hub_is_offline():
-            raise UserError(
-                "Pushing to the Hub needs internet access and this app runs offline (HF_HUB_OFFLINE=1); "
-                "untick Push to Hub: the model is saved in the run folder either way."
-            )
+    if config.push_to_hub and hub_is_offline():
+        raise UserError(
+            "Pushing to the Hub needs internet access and this app runs offline (HF_HUB_OFFLINE=1); "
+            "untick Push to Hub: the model is saved in the run folder either way."
+        )
     if config.accelerate_config and (public or not Path(config.accelerate_config).is_file()):
         raise UserError("accelerate_config must be an existing accelerate config file on the server.")
     config.launcher = launcher.choose(config.num_processes, config.accelerate_config)

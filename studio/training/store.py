@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,13 @@ from pydantic import Field
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.training.config import TrainingConfig
-from studio.training.kinds import served_tasks
+from studio.training.files import read_json, write_json
+from studio.training.kinds.table import served_tasks
 from studio.training.loadreport import readable
+from studio.uploads.tables import scrub_paths
 
 LOG_TAIL_LINES = 80
 MODEL_PREFIX = "runs/"  # a fine-tuned model's id is runs/<run_id>: its folder stays on the server
-# An absolute path in a log line (site-packages, the runs folder, a model folder): shown as …/name.
-ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~/|/)(?:[^\s/'\"]+/)+")
 
 
 class RunModel(ModelEntry):
@@ -39,31 +38,6 @@ class RunModel(ModelEntry):
 
     folder: str = Field("", exclude=True, repr=False)
     adapter_of: str = Field("", exclude=True, repr=False)
-
-
-def scrub_paths(text: str) -> str:
-    """A log tail without absolute server paths (the folder names before the last are cut)."""
-    return ABSOLUTE_PATH.sub("…/", text)
-
-
-def read_json(path: Path, default: Any = None) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return default
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write atomically (a temporary file, then a rename), so a reader never sees half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    temporary.write_text(json.dumps(value, indent=1, default=str), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def append_line(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as file:
-        file.write(json.dumps(record) + "\n")
-        file.flush()
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES, max_bytes: int = 16_384) -> str:

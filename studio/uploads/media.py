@@ -220,11 +220,11 @@ def _read_audio_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int, f
     try:
         import librosa
 
-        data, rate = librosa.load(str(path), sr=None, mono=False, duration=max_seconds)
-        seconds = np.shape(data)[-1] / rate
+        data, native_rate = librosa.load(str(path), sr=None, mono=False, duration=max_seconds)
+        seconds = np.shape(data)[-1] / native_rate
         if seconds >= max_seconds:  # cut: how long was the whole file?
             seconds = float(librosa.get_duration(path=str(path)))
     except Exception:
         raise UserError(f"This file is not audio that can be read; upload a {AUDIO_FORMATS} file.") from None
     data = np.asarray(data)
-    return (data.T if data.ndim == 2 else data), int(rate), seconds
+    return (data.T if data.ndim == 2 else data), int(native_rate), seconds

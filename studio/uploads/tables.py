@@ -2,7 +2,7 @@
 
 A request reads at most the first QUICK_BYTES of an upload (its header, columns and first
 rows: enough to answer a missing column, an empty or binary file at once); the worker reads
-the whole file, in its first seconds, where the upload caps (limits.py) are checked. The
+the whole file, in its first seconds, where the upload caps (caps.py) are checked. The
 datasets cache of a request is a temporary folder removed at once; the worker's is in the
 run folder, removed with it.
 """
@@ -10,16 +10,23 @@ run folder, removed with it.
 from __future__ import annotations
 
 import codecs
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
-from studio.training.store import scrub_paths
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"}
 QUICK_BYTES = 1_000_000  # a request reads no more of an upload than this
 CHUNK = 1 << 20
+# An absolute path in a library's message (the datasets cache, site-packages): shown as …/name.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:~/|/)(?:[^\s/'\"]+/)+")
+
+
+def scrub_paths(text: str) -> str:
+    """A message without absolute server paths (the folder names before the last are cut)."""
+    return ABSOLUTE_PATH.sub("…/", text)
 
 
 def is_large(path: str | Path) -> bool:
@@ -110,3 +117,15 @@ def read_table(path: str | Path, cache_dir: str | Path | None = None, head: bool
     if len(table) == 0 or not table.column_names:
         raise UserError(f"{path.name} has no rows; upload a file with a header row and some data.")
     return table
+
+
+def column_problems(columns: list[str], text_column: str, label_column: str) -> list[str]:
+    """What is wrong with a mapping of two columns (a header check: cheap for any file size);
+    fine-tuning and Insight's evaluation both refuse a file with it."""
+    missing = [name for name in (text_column, label_column) if not name or name not in columns]
+    if missing:
+        names = ", ".join(repr(name or "") for name in missing)
+        return [f"column {names} is missing (the file has: {', '.join(columns)})"]
+    if text_column == label_column:
+        return ["the text and label columns are the same column; pick two different ones"]
+    return []

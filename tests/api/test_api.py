@@ -155,7 +155,7 @@ def test_server_keeps_serving_after_errors(client, tiny: SimpleNamespace) -> Non
 def test_loaded_models_panel_lists_and_unloads(client, tiny: SimpleNamespace) -> None:
     client.predict(model=tiny.text_classifier, text="warm up", top_k=1, api_name="/text_classification")
     table, _ = client.predict(api_name="/loaded_models")
-    # A local folder is listed by its label, never its path (issue 11); unload takes either.
+    # A local folder is listed by its label, never its path; unload takes either.
     assert "tiny text-classifier" in [row[0] for row in table["data"]]
     table, _ = client.predict(model=tiny.text_classifier, api_name="/unload_model")
     assert "tiny text-classifier" not in [row[0] for row in table["data"]]

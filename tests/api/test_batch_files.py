@@ -187,18 +187,3 @@ def test_the_batch_endpoint_returns_a_csv_equal_to_the_task_endpoint(
     for text, row in zip(texts, read_results(Path(path)), strict=True):
         _, raw = client.predict(model="tiny text-classifier", text=text, top_k=1, api_name="/text_classification")
         assert_same(json.loads(row["output"]), raw)
-
-
-def test_batch_a_file_in_the_browser(page: Any, artifacts: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("tab", name="Insight", exact=True).click()
-    page.get_by_role("tab", name="Batch a file", exact=True).click()
-    upload = write_csv(tmp_path / "reviews.csv", REVIEWS[:10])
-    page.locator(".batch-file input[type=file]").set_input_files(str(upload))
-    expect(page.locator(".batch-column input")).to_have_value("text")  # the column list came from the file
-    page.get_by_role("button", name="Run on every row", exact=True).click()
-    expect(page.locator(".batch-result")).to_contain_text("text_classification_results")
-    expect(page.locator(".batch-summary")).to_contain_text('"done": 10')
-    expect(page.locator(".batch-preview")).to_contain_text(REVIEWS[0][:20])
-    page.screenshot(path=str(artifacts / "insight-batch.png"), full_page=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_for_http
+from tests.app_process import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +85,7 @@ def test_auth_file_protects_the_app(tmp_path: Path, models_yaml: Path) -> None:
 def test_startup_imports_no_torch(models_yaml: Path) -> None:
     """Models load on first use: building the page must not import torch or transformers."""
     code = (
-        "import sys; from studio.config import load_config; from studio.models import ModelManager;"
+        "import sys; from studio.config import load_config; from studio.models.manager import ModelManager;"
         "from studio.studio import Studio; from components.app import build_app;"
         f"build_app(Studio(load_config({str(models_yaml)!r}), ModelManager()));"
         "print('torch' in sys.modules, 'transformers' in sys.modules)"

@@ -1,34 +1,26 @@
 """Downloading a model from the Hub, against a local HTTP server that serves a tiny fixture
 repository the way the Hub does (tests/fixtures/hub_server.py), reached through HF_ENDPOINT.
 
-Unit tests call studio/models/downloading.py directly; the browser test starts the app with
-HF_ENDPOINT on that server and an empty cache: the page shows the progress, the model then
-runs, and a 404 and a gated (401) repository each give their sentence.
+These tests call studio/models/downloading.py directly, and drive an app started with
+HF_ENDPOINT on that server and an empty cache (conftest.download_app; the page:
+tests/browser/test_download.py).
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import yaml
-from playwright.sync_api import Browser, expect
 
-from studio.access import Access
 from studio.config import ModelEntry
 from studio.errors import UserError
 from studio.models.downloading import download, explain_download_error
 from studio.models.hub import hub_reachable
-from tests.app_process import free_port, running_app
-from tests.fixtures.hub_server import FakeHub, serving
-
-REPO, MISSING, GATED = "studio-test/tiny-text-classifier", "studio-test/missing", "studio-test/gated"
-RUN_FETCHES = "studio-test/fetched-by-a-run"  # never downloaded with the button: a Run fetches it
+from studio.policy.access import Access
+from tests.app_process import free_port
+from tests.fixtures.hub_server import GATED, MISSING, REPO, RUN_FETCHES, FakeHub
 
 
 @pytest.fixture
@@ -38,14 +30,6 @@ def online(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-
-
-@pytest.fixture(scope="module")
-def fake_hub(tiny: SimpleNamespace) -> Iterator[tuple[FakeHub, str]]:
-    folder = Path(tiny.text_classifier)
-    hub = FakeHub({REPO: folder, GATED: folder, RUN_FETCHES: folder}, gated={GATED})
-    with serving(hub) as url:
-        yield hub, url
 
 
 def test_download_reports_bytes_and_files(online: None, fake_hub: tuple[FakeHub, str], tmp_path: Path) -> None:
@@ -102,57 +86,6 @@ def test_download_is_for_the_admin_in_public_mode(models_yaml: Path) -> None:
     visitor = access.actor("a-session")
     with pytest.raises(UserError, match="Downloading models needs the admin credential on this public app"):
         studio.download("text-classification", studio.default_model("text-classification"), None, visitor)
-
-
-# ------------------------------------------------------------------------------- in the page
-@pytest.fixture(scope="module")
-def download_app(fake_hub: tuple[FakeHub, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _, url = fake_hub
-    work = tmp_path_factory.mktemp("download-app")
-    listed = [{"id": repo, "label": repo} for repo in (REPO, MISSING, GATED, RUN_FETCHES)]
-    models = {"tasks": {"text-classification": {"models": listed}}}
-    (work / "models.yaml").write_text(yaml.safe_dump(models), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
-    env.update(HF_ENDPOINT=url, HF_HOME=str(work / "hf-home"))
-    arguments = ["--models", str(work / "models.yaml"), "--runs-dir", str(work / "runs")]
-    with running_app(arguments, work / "app.log", env=env) as (_, app_url):
-        yield app_url
-    log = (work / "app.log").read_text(encoding="utf-8")
-    assert "Retrying" not in log
-
-
-def test_download_in_the_page(
-    browser: Browser, download_app: str, fake_hub: tuple[FakeHub, str], artifacts: Path
-) -> None:
-    hub, _ = fake_hub
-    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(download_app)
-    page.get_by_role("tab", name="Text classification", exact=True).click()
-    row = page.locator(".download-row").locator("visible=true")
-    expect(row).to_contain_text("is not on this machine yet")
-    hub.chunk_delay = 0.5  # ~1.5 s for the weights: the progress bar is seen
-    try:
-        row.get_by_role("button", name="Download").click()
-        expect(row).to_contain_text(" of 5 files", timeout=20_000)
-        page.screenshot(path=str(artifacts / "download-progress.png"))
-        expect(row).to_be_hidden(timeout=60_000)
-    finally:
-        hub.chunk_delay = 0.0
-    expect(page.get_by_text("it loads on the next run").first).to_be_visible()
-    page.get_by_text("I loved every minute of this film").locator("visible=true").first.click()  # an example
-    page.get_by_role("button", name="Classify").locator("visible=true").click()
-    expect(page.locator(".raw-output").locator("visible=true")).to_contain_text('"score"')
-    page.screenshot(path=str(artifacts / "download-then-run.png"))
-
-    for repo, sentence in ((MISSING, "was not found on the Hugging Face Hub"), (GATED, "is gated: accept its licence")):
-        page.get_by_label("Model", exact=True).locator("visible=true").click()
-        page.get_by_role("option", name=repo).click()
-        expect(row).to_contain_text("is not on this machine yet")
-        row.get_by_role("button", name="Download").click()
-        expect(row).to_contain_text(sentence)
-    page.screenshot(path=str(artifacts / "download-gated.png"))
-    page.context.close()
 
 
 def test_a_run_on_a_model_not_downloaded_shows_the_download_progress(

@@ -159,21 +159,3 @@ def test_unknown_labels_are_reported_and_counted_as_mistakes(client, tiny: Simpl
         evaluate(client, "text-classification", tiny.text_classifier, path, "review", "stars")
     with pytest.raises(AppError, match="is not offered for text-classification"):
         evaluate(client, "text-classification", tiny.ner_tagger, path)
-
-
-def test_page_evaluates_the_bundled_sample(page, artifacts: Path) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("tab", name="Insight", exact=True).click()
-    page.get_by_role("tab", name="Evaluate on a file", exact=True).click()
-    page.get_by_role("button", name="Example: bundled sentiment test set").click()
-    expect(page.get_by_label("Text column", exact=True)).to_have_value("text")
-    expect(page.get_by_label("Label column", exact=True)).to_have_value("label")
-    page.get_by_role("button", name="Evaluate", exact=True).click()
-    figures = page.locator(".evaluate-figures").first
-    expect(figures).to_contain_text("Accuracy")
-    expect(figures).to_contain_text("192 rows of sentiment-test.csv")
-    expect(page.locator(".evaluate-matrix img").first).to_be_visible()
-    expect(page.locator(".evaluate-per-label").first).to_contain_text("macro avg")
-    expect(page.locator(".evaluate-mistakes").first).to_contain_text("predicted")
-    page.screenshot(path=str(artifacts / "insight-evaluate.png"), full_page=True)

@@ -1,4 +1,4 @@
-"""Insight > Explain a classification (issue 15, point 2): integrated gradients for text
+"""Insight > Explain a classification: integrated gradients for text
 classification. Completeness (the attributions add up to f(text) - f(baseline) within the
 convergence delta) on a tiny classifier and on the packaged MiniLM fine-tuned in a test; an
 oracle against captum's LayerIntegratedGradients; the API; the page in Chromium."""
@@ -6,7 +6,6 @@ oracle against captum's LayerIntegratedGradients; the API; the page in Chromium.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -188,25 +187,3 @@ def test_api_explains_and_a_bad_target_gets_the_sentence(client: Any, tiny: Simp
     assert_complete(raw)
     with pytest.raises(AppError, match="Target 'joy' is not a label of this model; choose one of NEGATIVE, POSITIVE"):
         client.predict(tiny.text_classifier, TEXT, "joy", 20, api_name="/explain_text_classification")
-
-
-def test_explain_page_highlights_the_tokens(page: Any, artifacts: Path) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("tab", name="Insight", exact=True).click()
-    page.get_by_role("tab", name="Explain a classification", exact=True).click()
-    page.locator("[data-testid='dataset-cell-0-0']").locator("visible=true").first.click()
-    expect(page.locator(".explain-text textarea").locator("visible=true")).to_have_value(TEXT)
-    page.get_by_role("button", name="Explain", exact=True).locator("visible=true").click()
-    tokens = page.locator(".explain-tokens .token").locator("visible=true")
-    expect(tokens.first).to_be_visible()
-    raw_block = page.locator(".raw-output").locator("visible=true")
-    expect(raw_block).to_contain_text('"delta"')
-    raw = json.loads(raw_block.inner_text().removeprefix("Raw output").replace("\n", ""))
-    words = [row for row in raw["tokens"] if row["start"] is not None]
-    expect(tokens).to_have_count(len(words))
-    expect(page.locator(".explain-tokens").locator("visible=true")).to_contain_text(TEXT)
-    towards = page.locator(".explain-tokens .token.towards").locator("visible=true")
-    expect(towards).to_have_count(sum(row["attribution"] >= 0 for row in words))
-    expect(page.locator(".explain-summary").locator("visible=true").first).to_contain_text("convergence delta")
-    page.screenshot(path=str(artifacts / "insight-explain.png"), full_page=True)

@@ -1,19 +1,16 @@
-"""No request can hold the machine (issue 11): every prompt is cut to the model's context with
+"""No request can hold the machine: every prompt is cut to the model's context with
 a notice (image chat and VQA included), a long request on one model does not hold up another
 model, Stop ends generate() even inside a forward pass, a seed's text does not depend on
 what else runs, and a public app enforces its caps and per-visitor limits with sentences."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
@@ -23,7 +20,7 @@ from studio.generation.continuous import THREAD_NAME
 from studio.generation.decoding import GenerationParams
 from studio.generation.stream import GenerationRun
 from studio.models.manager import ModelManager
-from tests.app_process import ROOT, running_app
+from tests.app_process import ROOT
 from tests.helpers import run_async
 
 IMAGE = ROOT / "examples" / "images" / "shapes.png"
@@ -74,9 +71,9 @@ def lm(tiny: SimpleNamespace, manager: ModelManager):
 
 # ------------------------------------------------------------------ every prompt is cut
 def test_image_chat_cuts_a_huge_history_to_the_context_with_a_notice(llava) -> None:
-    from studio.adapters.common import plain_history
     from studio.adapters.generate import context_length
     from studio.adapters.multimodal import _fitted_chat, image_text_to_text
+    from studio.spec.messages import plain_history
     from studio.uploads.media import load_image
 
     with collect_notices() as notices:
@@ -209,29 +206,10 @@ def test_a_huge_image_chat_does_not_starve_text_generation(client, tiny: SimpleN
 
 
 # ------------------------------------------------------------------ a public app
-PUBLIC_LIMITS = {"max_new_tokens": 4000, "num_beams": 3, "num_return_sequences": 2, "prompt_chars": 2000}
-
-
 @pytest.fixture(scope="module")
-def public_url(tiny: SimpleNamespace, models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app started as a Space starts it (SPACE_ID set), with public limits lowered for the
-    test in models.yaml (public_limits) and by a flag (--public-limit)."""
-    folder = tmp_path_factory.mktemp("public")
-    config = yaml.safe_load(models_yaml.read_text(encoding="utf-8"))
-    # num_beams: models.yaml says 5, the flag says 3 (a flag wins).
-    config["public_limits"] = {**PUBLIC_LIMITS, "num_beams": 5, "history_chars": 3000, "running_per_visitor": 2}
-    models = folder / "models.yaml"
-    models.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    arguments = ["--models", str(models), "--runs-dir", str(folder / "r")]
-    arguments += ["--public-limit", f"num_beams={PUBLIC_LIMITS['num_beams']}"]
-    env = {**os.environ, "SPACE_ID": "studio/test-space", "STUDIO_ADMIN_TOKEN": "test-admin-token"}
-    with running_app(arguments, folder / "app.log", env) as (_, url):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def visitor(public_url: str) -> Client:
-    return Client(public_url, verbose=False)
+def visitor(public_app: SimpleNamespace) -> Client:
+    """A visitor of the public app (conftest.public_app: its limits are lowered there)."""
+    return Client(public_app.url, verbose=False)
 
 
 @pytest.mark.parametrize(
@@ -291,7 +269,9 @@ def test_public_caps_allow_values_within_them(visitor: Client, tiny: SimpleNames
     assert len(raw) == 2
 
 
-def test_one_visitor_cannot_hold_every_worker(public_url: str, visitor: Client, tiny: SimpleNamespace) -> None:
+def test_one_visitor_cannot_hold_every_worker(
+    public_app: SimpleNamespace, visitor: Client, tiny: SimpleNamespace
+) -> None:
     """Two requests running in one browser session: a third gets a sentence, another visitor is served."""
     first = visitor.submit(model=tiny.causal_lm, prompt=PROMPT, **LONG, api_name="/text_generation")
     second = visitor.submit(
@@ -304,7 +284,7 @@ def test_one_visitor_cannot_hold_every_worker(public_url: str, visitor: Client, 
         with pytest.raises(AppError) as caught:
             visitor.predict(model=tiny.chat_lm, message="hi", history=[], max_new_tokens=2, api_name="/chat")
         assert "You already have 2 requests running, the most one visitor may run at once" in str(caught.value)
-        other = Client(public_url, verbose=False)
+        other = Client(public_app.url, verbose=False)
         reply = other.predict(model=tiny.chat_lm, message="hi", history=[], max_new_tokens=2, api_name="/chat")[-1]
         assert isinstance(reply, str)
     finally:

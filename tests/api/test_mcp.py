@@ -142,6 +142,8 @@ def test_tool_results_equal_gradio_client_results(mcp_app: str, gradio: Client, 
 
 
 def test_public_mode_offers_no_admin_tools(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An app of its own: with --mcp a public app hides the admin endpoints from its API, which the
+    public-mode tests of conftest.public_app call to see them refused."""
     folder = tmp_path_factory.mktemp("mcp-public")
     with mcp_app_running(models_yaml, folder, "--public") as (_, url):
         names = {tool.name for tool in mcp(url, "tools")}

@@ -1,4 +1,4 @@
-"""No server path in any output, in any mode (issue 11).
+"""No server path in any output, in any mode.
 
 Every named endpoint of the running app is called through the raw REST API (what a
 stranger's client receives, byte for byte), with valid inputs from each tab's examples and
@@ -34,7 +34,7 @@ from studio.models.manager import ModelManager
 from studio.models.settings import ModelSettings
 from studio.studio import Studio
 from studio.tasks.table import TASKS
-from tests.conftest import ROOT
+from tests.app_process import ROOT
 
 IMAGES = ROOT / "examples" / "images"
 AUDIO = ROOT / "examples" / "audio"
@@ -247,7 +247,7 @@ def test_loaded_models_and_unload_show_labels_not_folders(
     event, payloads = rest.call("loaded_models", {})
     assert event == "complete"
     assert_no_path(payloads, forbidden, "/loaded_models")
-    table, first = payloads[-1]  # plain data (issue 14): the table and the first loaded model's public id
+    table, first = payloads[-1]  # plain data: the table and the first loaded model's public id
     assert "tiny text-classifier" in [row[0] for row in table["data"]]
     assert first in [row[0] for row in table["data"]]
     # Unload by the id the caller knows, or by the label the panel shows; an unknown id too.

@@ -4,47 +4,23 @@ a run belongs to the browser session that started it; the training queue is capp
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from playwright.sync_api import expect
 
 from studio.training import data as training_data
-from tests.app_process import running_app
+from tests.helpers import ADMIN_TOKEN
 
-TOKEN = "admin-secret-for-tests-1234"
 NEEDS_ADMIN = "needs the admin credential on this public app"
 
 
-@pytest.fixture(scope="module")
-def space(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    """The app started as a Space would start it: its own port, runs folder and environment."""
-    folder = tmp_path_factory.mktemp("space")
-    runs = folder / "runs"
-    env = {
-        **os.environ,
-        "SPACE_ID": "user/space",
-        "STUDIO_ADMIN_TOKEN": TOKEN,
-        "STUDIO_MAX_QUEUED_RUNS": "1",
-    }
-    log_path = folder / "app.log"
-    try:
-        with running_app(["--models", str(models_yaml), "--runs-dir", str(runs)], log_path, env) as (_, url):
-            yield SimpleNamespace(url=url, runs=runs, log=log_path)
-    finally:
-        assert TOKEN not in log_path.read_text(), "the admin token must never be logged"
-
-
-def session(space: SimpleNamespace) -> Client:
+def session(public_app: SimpleNamespace) -> Client:
     """A new browser session (gradio_client gives each Client its own session hash)."""
-    return Client(space.url, verbose=False)
+    return Client(public_app.url, verbose=False)
 
 
 def run_ids(client: Client) -> list[str]:
@@ -87,8 +63,10 @@ def start(client: Client, tiny: SimpleNamespace, data: str, **extra) -> str:
     return client.predict(**arguments, api_name="/train_start")[-1]["run_id"]
 
 
-def test_a_visitor_is_refused_every_admin_action_and_nothing_changes(space, tiny: SimpleNamespace, small_csv) -> None:
-    visitor = session(space)
+def test_a_visitor_is_refused_every_admin_action_and_nothing_changes(
+    public_app, tiny: SimpleNamespace, small_csv
+) -> None:
+    visitor = session(public_app)
     before = run_ids(visitor)
     with pytest.raises(AppError, match=f"Starting a fine-tuning run {NEEDS_ADMIN}"):
         start(visitor, tiny, small_csv)
@@ -99,17 +77,17 @@ def test_a_visitor_is_refused_every_admin_action_and_nothing_changes(space, tiny
     with pytest.raises(AppError, match=f"Unloading models {NEEDS_ADMIN}"):
         visitor.predict(model=tiny.text_classifier, api_name="/unload_model")
     assert run_ids(visitor) == before
-    assert not list(space.runs.iterdir()), "a refused start must not leave a run folder"
+    assert not list(public_app.runs.iterdir()), "a refused start must not leave a run folder"
     # What visitors may do: run a model, and read the page's hint about what they cannot do.
     raw = visitor.predict(model=tiny.text_classifier, text="fine", top_k=1, api_name="/text_classification")[-1]
     assert raw[0]["score"] > 0
-    page = httpx.get(space.url + "config", timeout=30).text
-    assert "This is a public app" in page and TOKEN not in page
+    page = httpx.get(public_app.url + "config", timeout=30).text
+    assert "This is a public app" in page and ADMIN_TOKEN not in page
 
 
-def test_runs_belong_to_their_session_the_admin_succeeds_and_the_queue_is_capped(space, tiny, small_csv) -> None:
-    owner, other = session(space), session(space)
-    first = start(owner, tiny, small_csv, num_train_epochs=40, per_device_train_batch_size=2, admin_token=TOKEN)
+def test_runs_belong_to_their_session_the_admin_succeeds_and_the_queue_is_capped(public_app, tiny, small_csv) -> None:
+    owner, other = session(public_app), session(public_app)
+    first = start(owner, tiny, small_csv, num_train_epochs=40, per_device_train_batch_size=2, admin_token=ADMIN_TOKEN)
     wait_for(lambda: status_of(owner, first) == "running", 120, "the first run never started")
 
     # Another browser session can neither stop nor resume it.
@@ -120,57 +98,33 @@ def test_runs_belong_to_their_session_the_admin_succeeds_and_the_queue_is_capped
     assert status_of(other, first) == "running"
 
     # The queue holds one waiting run here (STUDIO_MAX_QUEUED_RUNS=1): one more gets a sentence.
-    second = start(owner, tiny, small_csv, admin_token=TOKEN)
+    second = start(owner, tiny, small_csv, admin_token=ADMIN_TOKEN)
     assert status_of(owner, second) == "queued"
     with pytest.raises(AppError, match=r"The training queue is full \(1 runs waiting\)"):
-        start(owner, tiny, small_csv, admin_token=TOKEN)
+        start(owner, tiny, small_csv, admin_token=ADMIN_TOKEN)
     assert sorted(run_ids(owner)) == sorted([first, second])
 
     # The admin (token given) may stop any run; the owner may stop its own without the token.
-    assert other.predict(run_id=second, admin_token=TOKEN, api_name="/train_stop")["status"] == "stopped"
+    assert other.predict(run_id=second, admin_token=ADMIN_TOKEN, api_name="/train_stop")["status"] == "stopped"
     assert owner.predict(run_id=first, api_name="/train_stop")["status"] in ("stopping", "stopped")
     wait_for(lambda: status_of(owner, first) == "stopped", 60, "the first run never stopped")
 
     # An empty id never means "all"; deleting is the admin's.
     with pytest.raises(AppError, match="Pick a run first"):
-        owner.predict(run_id="", admin_token=TOKEN, api_name="/train_stop")
+        owner.predict(run_id="", admin_token=ADMIN_TOKEN, api_name="/train_stop")
     with pytest.raises(AppError, match=f"Deleting a run {NEEDS_ADMIN}"):
         owner.predict(run_id=second, api_name="/delete_run")
-    owner.predict(run_id=second, admin_token=TOKEN, api_name="/delete_run")
-    assert run_ids(owner) == [first] and not (space.runs / second).exists()
+    owner.predict(run_id=second, admin_token=ADMIN_TOKEN, api_name="/delete_run")
+    assert run_ids(owner) == [first] and not (public_app.runs / second).exists()
 
 
-def test_unloading_is_the_admins_and_an_empty_id_unloads_nothing(space, tiny: SimpleNamespace) -> None:
-    admin = session(space)
+def test_unloading_is_the_admins_and_an_empty_id_unloads_nothing(public_app, tiny: SimpleNamespace) -> None:
+    admin = session(public_app)
     admin.predict(model=tiny.text_classifier, text="warm up", top_k=1, api_name="/text_classification")
     loaded = [row[0] for row in admin.predict(api_name="/loaded_models")[0]["data"]]
     assert loaded
     with pytest.raises(AppError, match="Pick a model to unload first"):
-        admin.predict(model="", admin_token=TOKEN, api_name="/unload_model")
+        admin.predict(model="", admin_token=ADMIN_TOKEN, api_name="/unload_model")
     assert [row[0] for row in admin.predict(api_name="/loaded_models")[0]["data"]] == loaded
-    table, _ = admin.predict(model=loaded[0], admin_token=TOKEN, api_name="/unload_model")
+    table, _ = admin.predict(model=loaded[0], admin_token=ADMIN_TOKEN, api_name="/unload_model")
     assert loaded[0] not in [row[0] for row in table["data"]]
-
-
-def test_a_visitor_sees_a_read_only_fine_tune_tab_until_the_admin_signs_in(space, browser, artifacts) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        page.goto(space.url)
-        page.get_by_role("tab", name="Fine-tune", exact=True).click()
-        train = page.get_by_role("button", name="Train", exact=True)
-        expect(train).to_be_disabled()
-        expect(page.get_by_role("button", name="Delete run")).to_be_disabled()
-        expect(page.locator(".access-line").first).to_contain_text("This is a public app")
-        page.get_by_label("Admin token").fill("not the token")
-        page.get_by_role("button", name="Sign in as admin").first.click()
-        expect(page.get_by_text("That admin token is not right").first).to_be_visible()
-        expect(train).to_be_disabled()
-        page.get_by_label("Admin token").fill(TOKEN)
-        page.get_by_role("button", name="Sign in as admin").first.click()
-        expect(train).to_be_enabled()
-        expect(page.locator(".access-line").first).to_contain_text("Signed in as admin")
-        page.screenshot(path=str(artifacts / "public-mode-fine-tune-admin.png"))
-    finally:
-        context.close()

@@ -68,7 +68,7 @@ def launched(tiny: SimpleNamespace, models_yaml: Path):
 def test_an_api_call_builds_no_page_config_and_deep_links_still_get_all_of_it(launched, tiny: SimpleNamespace) -> None:
     from gradio.state_holder import SessionState
 
-    from components.sessions import LightSessionState
+    from compat.gradio import LightSessionState
 
     api = Api(launched.local_url)
     with httpx.Client(timeout=120) as client:

@@ -1,4 +1,4 @@
-"""The six text tasks of issue 3 through the running app (gradio_client, by parameter name).
+"""The six text tasks through the running app (gradio_client, by parameter name).
 
 Pipeline-backed tasks (token-classification, fill-mask, zero-shot-classification) are
 compared with `transformers.pipeline` on the same tiny model; the tasks whose pipelines

@@ -10,19 +10,9 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from studio.training import data as training_data
-
-
-def stream(client, run_id: str, until) -> dict:
-    """Follow /train_status until `until(status)` holds or the run ends; returns the last status."""
-    job = client.submit(run_id=run_id, api_name="/train_status")
-    status = None
-    for outputs in job:
-        status = outputs[-1]
-        if until(status):
-            job.cancel()
-            break
-    return status
+from studio.training.samples import SAMPLES
+from studio.uploads.tables import read_table
+from tests.helpers import train_status
 
 
 def test_start_status_stream_stop_and_runs(client, tiny: SimpleNamespace) -> None:
@@ -37,12 +27,12 @@ def test_start_status_stream_stop_and_runs(client, tiny: SimpleNamespace) -> Non
     )[-1]
     run_id = started["run_id"]
     seen = []
-    status = stream(client, run_id, lambda s: seen.append(s["step"]) or len(s["metrics"]) >= 2)
+    status = train_status(client, run_id, lambda s: seen.append(s["step"]) or len(s["metrics"]) >= 2)
     assert status["status"] == "running" and status["max_steps"] == 315
     assert status["metrics"][0]["loss"] > 0 and f"step {status['metrics'][0]['step']}/315" in status["log_tail"]
     assert seen == sorted(seen) and seen[-1] > seen[0], "the stream should show the steps advancing"
     assert client.predict(run_id=run_id, api_name="/train_stop")["status"] in ("stopping", "stopped")
-    final = stream(client, run_id, lambda s: False)
+    final = train_status(client, run_id, lambda s: False)
     assert final["status"] == "stopped"
     runs = client.predict(api_name="/train_runs")[-1]
     listed = next(run for run in runs if run["run_id"] == run_id)
@@ -92,10 +82,10 @@ def test_minilm_learns_sentiment_offline_and_serves_it(client) -> None:
         save_each_epoch=False,
         api_name="/train_start",
     )[-1]["run_id"]
-    final = stream(client, run_id, lambda s: False)
+    final = train_status(client, run_id, lambda s: False)
     print(f"MiniLM sentiment fine-tuning: {time.monotonic() - began:.0f} s, {final['final_metrics']}")
     assert final["status"] == "completed", final["log_tail"]
-    held_out = len(training_data.read_table(training_data.SAMPLES["sentiment"].test))
+    held_out = len(read_table(SAMPLES["sentiment"].test))
     assert held_out == 192
     assert final["final_metrics"]["accuracy"] >= 0.85
     runs = client.predict(api_name="/train_runs")[-1]

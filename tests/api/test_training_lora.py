@@ -15,13 +15,14 @@ from gradio_client import handle_file
 
 from studio.config import load_config, parse_config
 from studio.errors import UserError
-from studio.training import data as training_data
 from studio.training.jobs import JobManager
 from studio.training.kinds.causal_lm import DEFAULT_CHAT_TEMPLATE, DEFAULT_END_OF_TURN, IGNORE_INDEX, encode
 from studio.training.kinds.lora import target_modules
+from studio.training.samples import SAMPLES
+from studio.uploads.tables import read_table
 from tests.app_process import ROOT, running_app
 from tests.fixtures.factory import fixtures_config
-from tests.api.test_training_api import stream
+from tests.helpers import train_status
 
 PAIRS = [("what colour is the sky", "blue"), ("who wrote the book", "mary"), ("where is the park", "paris")]
 
@@ -83,15 +84,20 @@ def test_instruction_data_problems_are_one_sentence(tiny: SimpleNamespace, tmp_p
     path = tmp_path / "pairs.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     with pytest.raises(UserError, match=r"^pairs.jsonl cannot be used for training: 1 row with an empty 'prompt' or "):
-        jobs.build_config(task="text-generation", model=tiny.causal_lm, dataset=str(path))
+        jobs.build_config(task="text-generation", model=tiny.causal_lm, dataset=str(path)).as_json()
     chats = tmp_path / "chats.jsonl"
     chats.write_text(json.dumps({"messages": [{"role": "user", "content": "only a question"}]}) + "\n")
     with pytest.raises(UserError, match="no list of {role, content} messages with an assistant turn"):
-        jobs.build_config(task="text-generation", model=tiny.causal_lm, dataset=str(chats))
-    config = jobs.build_config(task="text-generation", model=tiny.causal_lm, sample="instructions", use_lora=True)
+        jobs.build_config(task="text-generation", model=tiny.causal_lm, dataset=str(chats)).as_json()
+    config = jobs.build_config(
+        task="text-generation", model=tiny.causal_lm, sample="instructions", use_lora=True
+    ).as_json()
     assert (config["text_column"], config["label_column"]) == ("prompt", "response")
     assert config["lora"]["use_lora"] and config["labels"] == []
-    assert "lora" not in jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment")
+    assert (
+        "lora"
+        not in jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment").as_json()
+    )
 
 
 # ------------------------------------------------------------------------------- the app
@@ -120,7 +126,7 @@ def memorised(client, tiny: SimpleNamespace, tmp_path_factory: pytest.TempPathFa
         lora_target_modules="q_proj,v_proj,lm_head",  # a random tiny head cannot be moved by attention alone
         api_name="/train_start",
     )[-1]["run_id"]
-    final = stream(client, run_id, lambda s: False)
+    final = train_status(client, run_id, lambda s: False)
     print(f"tiny LoRA memorisation: {time.monotonic() - began:.0f} s, {final['final_metrics']}")
     assert final["status"] == "completed", final["log_tail"]
     folder = next(tmp_path_factory.getbasetemp().glob(f"runs*/{run_id}"))
@@ -193,7 +199,7 @@ def test_a_few_lora_steps_on_the_packaged_gemma_lower_its_loss(tmp_path: Path) -
     from gradio_client import Client, handle_file
 
     one = tmp_path / "one-instruction.jsonl"  # the same example each step: the loss must fall
-    with open(training_data.SAMPLES["instructions"].train, encoding="utf-8") as bundled:
+    with open(SAMPLES["instructions"].train, encoding="utf-8") as bundled:
         one.write_text(next(bundled), encoding="utf-8")
     runs = tmp_path / "runs"
     arguments = ["--models", str(ROOT / "models.yaml"), "--runs-dir", str(runs)]
@@ -238,7 +244,7 @@ def test_a_few_lora_steps_on_the_packaged_gemma_lower_its_loss(tmp_path: Path) -
 
 
 def test_the_bundled_instructions_are_offered_for_text_generation() -> None:
-    sample = training_data.SAMPLES["instructions"]
+    sample = SAMPLES["instructions"]
     assert sample.task == "text-generation" and sample.train.is_file() and sample.test.is_file()
-    table = training_data.read_table(sample.train)
+    table = read_table(sample.train)
     assert {"prompt", "response"} <= set(table.column_names) and len(table) >= 200

@@ -1,5 +1,5 @@
 """Hyperparameter search (optuna trials in the run's worker, Stop mid-trial) and the model card
-and Push to the Hub of a finished run (issue 16)."""
+and Push to the Hub of a finished run."""
 
 from __future__ import annotations
 
@@ -16,15 +16,17 @@ import psutil
 import pytest
 from gradio_client.exceptions import AppError
 
-from components.finetune.search import best_markdown, trials_frame, use_best
-from studio.access import Access
+from components.finetune.search import use_best
+from components.finetune.search_views import best_markdown, trials_frame
 from studio.config import parse_config
 from studio.errors import UserError
+from studio.policy.access import Access
+from studio.training.files import write_json
 from studio.training.jobs import JobManager
 from studio.training.model_card import card_text, write_card
-from studio.training.store import RunFolder, write_json
+from studio.training.store import RunFolder
 from tests.fixtures.factory import fixtures_config
-from tests.unit.test_training import group_members, wait_until
+from tests.helpers import group_members, wait_until
 
 WORDS = (("a great and lovely film", "positive"), ("a dull and awful film", "negative"))
 
@@ -52,7 +54,7 @@ def search_config(jobs: JobManager, tiny: SimpleNamespace, data: Path, **search)
         max_length=16,
         logging_steps=1,
         **{"search_trials": 3, "search_epochs_max": 1, **search},
-    )
+    ).as_json()
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +134,7 @@ def finished_run(jobs: JobManager, run_id: str, config: dict, with_model: bool =
 def test_the_model_card_lists_data_settings_and_metrics(jobs: JobManager, tiny: SimpleNamespace) -> None:
     config = jobs.build_config(
         task="text-classification", model=tiny.text_classifier, sample="sentiment", max_train_samples=32
-    )
+    ).as_json()
     folder = finished_run(jobs, "20260101-000000-text-card", config)
     card = write_card(folder).read_text(encoding="utf-8")
     assert card.startswith("---\nlibrary_name: transformers\npipeline_tag: text-classification\n")
@@ -142,7 +144,9 @@ def test_the_model_card_lists_data_settings_and_metrics(jobs: JobManager, tiny: 
     assert "| learning_rate | 5e-05 |" in card and "| max_train_samples | 32 |" in card
     assert "| accuracy | 0.75 |" in card and "| f1 | 0.7 |" in card and "runtime" not in card
     assert str(jobs.runs_dir) not in card and "/" not in card.split("## Data")[1].split("## Settings")[0]
-    lora = jobs.build_config(task="text-generation", model=tiny.causal_lm, sample="instructions", use_lora=True)
+    lora = jobs.build_config(
+        task="text-generation", model=tiny.causal_lm, sample="instructions", use_lora=True
+    ).as_json()
     lora_card = card_text(finished_run(jobs, "20260101-000000-text-lora", lora))
     assert "LoRA adapters (peft):" in lora_card and "| lora_r | 8 |" in lora_card and "| lora_alpha | 16 |" in lora_card
 
@@ -150,7 +154,7 @@ def test_the_model_card_lists_data_settings_and_metrics(jobs: JobManager, tiny: 
 def test_push_says_one_sentence_offline_and_is_admin_only(
     jobs: JobManager, tiny: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment")
+    config = jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment").as_json()
     run_id = "20260101-000000-text-push"
     finished_run(jobs, run_id, config)
     secret = "hf_secret_token_for_this_push"
@@ -265,7 +269,7 @@ def upload_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[UploadHub]]:
 
 
 def test_push_uploads_the_model_with_its_card(jobs: JobManager, tiny: SimpleNamespace, upload_hub) -> None:
-    config = jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment")
+    config = jobs.build_config(task="text-classification", model=tiny.text_classifier, sample="sentiment").as_json()
     run_id = "20260101-000000-text-up"
     finished_run(jobs, run_id, config)
     secret = "hf_secret_token_for_this_push"

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_page import choose_model, open_task, visible
+from tests.browser.helpers import choose_model, open_task, visible
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIO = ROOT / "examples" / "audio"

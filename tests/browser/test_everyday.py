@@ -1,24 +1,16 @@
-"""Issue 14, everyday use: errors stay in the tab, no input box shows "Error", empty inputs are
-refused before any model loads, readable labels, /loaded_models returns plain data."""
+"""Everyday use in Chromium: errors stay in the tab, no input box shows "Error", readable labels
+(empty inputs refused before any model loads, /loaded_models as plain data: tests/api/test_everyday.py)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import open_task, visible
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def open_task(page: Page, modality: str, task_title: str) -> None:
-    page.get_by_role("tab", name=modality, exact=True).click()
-    page.get_by_role("tab", name=task_title, exact=True).click()
-
-
-def visible(page: Page, selector: str):
-    return page.locator(selector).locator("visible=true")
 
 
 def test_the_error_stays_in_the_output_area_until_the_next_run(page: Page, artifacts: Path) -> None:
@@ -53,24 +45,3 @@ def test_labels_are_readable_with_the_api_name_as_the_hint(page: Page) -> None:
     expect(page.get_by_text("API: max_answer_len").locator("visible=true")).to_have_count(1)
     expect(page.get_by_text("API: handle_impossible_answer").locator("visible=true")).to_have_count(1)
     expect(page.get_by_text("Models listed in models.yaml")).to_have_count(0)
-
-
-def test_an_empty_input_is_refused_before_the_model_loads(client, tiny) -> None:
-    from gradio_client.exceptions import AppError
-
-    def loaded_tasks() -> set[str]:
-        table, _ = client.predict(api_name="/loaded_models")
-        return {row[1] for row in table["data"]}
-
-    before = loaded_tasks()
-    started = time.monotonic()
-    with pytest.raises(AppError, match="Type some text to summarize first: the input is empty."):
-        client.predict(model=tiny.summarizer_bart, text="   ", api_name="/summarization")
-    assert time.monotonic() - started < 3
-    assert "summarization" not in loaded_tasks() - before
-
-
-def test_loaded_models_returns_plain_data(client) -> None:
-    table, selected = client.predict(api_name="/loaded_models")
-    assert set(table) >= {"headers", "data"}
-    assert selected is None or isinstance(selected, str)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.training import data as training_data
+from studio.training.samples import SAMPLES
 from tests.app_process import running_app
 from tests.helpers import browser_page
 
@@ -45,7 +45,7 @@ def open_finetune(page: Page) -> None:
 
 def reviews_file(folder: Path, rows: int) -> Path:
     """The bundled sentiment set's first rows as an upload of the user's own, with other column names."""
-    with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
+    with open(SAMPLES["sentiment"].train, encoding="utf-8") as source:
         kept = list(csv.DictReader(source))[:rows]
     upload = folder / "my-reviews.csv"
     with open(upload, "w", newline="", encoding="utf-8") as file:

@@ -8,7 +8,9 @@ on a small upload, with the default hyperparameters (two epochs, so two eval poi
 - the run appears in Text classification's model list, tagged "· offline", while that tab is
   open (it was selected before the run ended), and again after a reload.
 
-Its own app and runs folder, so the page starts without runs whatever ran before.
+Its own app and runs folder, so the page starts without runs whatever ran before (in the Fine-tune
+app of tests/browser/test_finetune.py, a run left by one test changes what the next page shows).
+(The log cleaning itself: tests/unit/test_training_loadreport.py.)
 """
 
 from __future__ import annotations
@@ -23,36 +25,11 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.training import data as training_data
-from studio.training.loadreport import describe_loading, readable
-from tests.conftest import running_app
+from studio.training.samples import SAMPLES
+from tests.app_process import running_app
 from tests.helpers import browser_page
 
 RUN_BOXES = (".loss-plot", ".log-tail", ".run-id", ".runs-table", ".train-progress")
-
-
-def test_log_text_is_readable_and_the_load_report_is_one_line() -> None:
-    assert readable("\x1b[1mBert LOAD REPORT\x1b[0m from: x\nsaving  10%\rsaving 100%\r\nnext") == (
-        "Bert LOAD REPORT from: x\nsaving 100%\nnext"
-    )
-    masked_lm = {
-        "missing_keys": {"classifier.weight", "classifier.bias", "bert.pooler.dense.weight"},
-        "unexpected_keys": {"cls.predictions.bias", "cls.predictions.transform.dense.weight"},
-        "mismatched_keys": set(),
-    }
-    line = describe_loading(masked_lm, "bert", 3)
-    assert line == (
-        "loading the base model: the new head for your 3 labels (bert.pooler.dense.weight, classifier.bias, "
-        "classifier.weight) starts from random weights, as expected: this run trains it; 2 weights of the base "
-        "model's own head are not used (cls.predictions.bias, cls.predictions.transform.dense.weight)."
-    )
-    resized = {"mismatched_keys": {("classifier.weight", (2, 32), (3, 32))}}
-    assert "the new head for your 3 labels (classifier.weight)" in describe_loading(resized, "bert", 3)
-    broken = {"missing_keys": {f"bert.encoder.layer.{i}.attention.self.query.weight" for i in range(4)}}
-    assert "4 weights of the base model itself were not in its checkpoint (bert.encoder.layer.*.attention" in (
-        describe_loading(broken, "bert", 2)
-    )
-    assert describe_loading({"missing_keys": set(), "unexpected_keys": set()}, "bert", 2) is None
 
 
 @pytest.fixture
@@ -63,7 +40,7 @@ def page_of_fresh_app(browser, models_yaml: Path, tmp_path: Path) -> Iterator[Pa
 
 
 def small_upload(path: Path, rows: int = 120) -> Path:
-    with open(training_data.SAMPLES["sentiment"].train, encoding="utf-8") as source:
+    with open(SAMPLES["sentiment"].train, encoding="utf-8") as source:
         taken = list(csv.DictReader(source))[:rows]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)

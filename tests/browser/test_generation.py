@@ -10,11 +10,7 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_page import open_task, visible
-
-
-def generated_text(page: Page) -> str:
-    return visible(page, ".generated-text textarea").input_value()
+from tests.browser.helpers import generated_text, open_task, start_long_sampling, visible
 
 
 def test_sampling_streams_and_stop_ends_it(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:
@@ -81,16 +77,6 @@ def test_chat_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path)
     page.get_by_role("button", name="Send").click()
     expect(bubbles).to_have_count(4, timeout=60_000)
     page.screenshot(path=str(artifacts / "chat.png"), full_page=True)
-
-
-def start_long_sampling(page: Page) -> None:
-    """Text generation set to sample up to 4000 tokens (press Generate to start)."""
-    open_task(page, "Generate", "Text generation")
-    page.get_by_label("Prompt").fill("the weather today is")
-    page.get_by_label("Sampling").check()
-    max_tokens = page.get_by_label("number input for Max new tokens")
-    max_tokens.fill("4000")
-    max_tokens.press("Enter")
 
 
 def test_closing_the_tab_ends_generation(page: Page, client, tiny: SimpleNamespace) -> None:

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
-
-def open_task(page: Page, modality: str, task_title: str) -> None:
-    page.get_by_role("tab", name=modality, exact=True).click()
-    page.get_by_role("tab", name=task_title, exact=True).click()
-
-
-def visible(page: Page, selector: str):
-    return page.locator(selector).locator("visible=true")
-
-
-def raw_output(page: Page) -> list:
-    """The Raw output JSON as shown, parsed (waits until it holds a result)."""
-    block = visible(page, ".raw-output")
-    expect(block).to_contain_text('"score"')
-    return json.loads(block.inner_text().removeprefix("Raw output").replace("\n", ""))
-
-
-def choose_model(page: Page, label: str) -> None:
-    dropdown = page.get_by_label("Model", exact=True).locator("visible=true")
-    dropdown.click()
-    page.get_by_role("option", name=label).click()
+from tests.browser.helpers import choose_model, open_task, raw_output, visible
 
 
 def test_text_classification_in_the_browser(page: Page, tiny: SimpleNamespace, artifacts: Path) -> None:

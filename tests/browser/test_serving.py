@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bench.rest import Api
 from tests.app_process import running_app
-from tests.browser.test_generation import generated_text, start_long_sampling
+from tests.browser.helpers import generated_text, start_long_sampling
 
 
 def long_context_lm(source: str, folder: Path) -> Path:

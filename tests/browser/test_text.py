@@ -1,4 +1,4 @@
-"""The six text tabs of issue 3 in Chromium: fill the inputs, run, read what the page shows."""
+"""The six text tabs in Chromium: fill the inputs, run, read what the page shows."""
 
 from __future__ import annotations
 

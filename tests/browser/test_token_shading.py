@@ -10,8 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.helpers import open_task, visible
 from tests.helpers import browser_page
-from tests.browser.test_page import open_task, visible
 
 PERCENT = re.compile(r"\d+(\.\d+)?%")
 # The class of the first box around the element that clips it (overflow other than visible), or "".

@@ -1,4 +1,4 @@
-"""Dynamic batching of encoder tasks (issue 12): concurrent requests on one model and the same
+"""Dynamic batching of encoder tasks: concurrent requests on one model and the same
 settings run as one forward, with the results of one-by-one runs.
 
 The batcher itself is tested with plain functions (order, keys, groups, size, window, errors,

@@ -15,11 +15,11 @@ from studio.training.checks import checked
 from studio.training.config import (
     API_FIELDS,
     PRECISIONS,
-    TRAINING_TASKS,
     Hyperparameters,
     TrainingConfig,
     training_spec,
 )
+from studio.training.kinds.table import TRAINING_TASKS
 
 # /train_start's defaults as the API has always shown them.
 API_DEFAULTS: dict[str, Any] = {
@@ -52,7 +52,7 @@ API_DEFAULTS: dict[str, Any] = {
     "lora_dropout": 0.05,
     "lora_target_modules": "",
     "merge_adapter": True,
-    # added with the hyperparameter search (issue 16), last
+    # added with the hyperparameter search, last
     "search_trials": 0,
     "search_learning_rate_min": 1e-5,
     "search_learning_rate_max": 5e-4,

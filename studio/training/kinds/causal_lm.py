@@ -17,14 +17,13 @@ import math
 from typing import Any
 
 from studio.errors import UserError
-from studio.training.callback import say
+from studio.training.files import write_json
 from studio.training.instructions import conversation
-from studio.training.kinds import Parts, Run
+from studio.training.kinds.base import Parts, Run
 from studio.training.kinds.lora import save_adapter, with_lora
-from studio.training.store import write_json
+from studio.training.worker_log import say
 
 IGNORE_INDEX = -100
-BASE_MODEL_TASKS = ("chat",)  # besides text generation's own models
 # models.yaml's chat_template for the packaged Gemma base model (a test keeps the two the same).
 DEFAULT_CHAT_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'system' %}"
@@ -34,14 +33,6 @@ DEFAULT_CHAT_TEMPLATE = (
     "{% endif %}{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
 )
 DEFAULT_END_OF_TURN = ["User:", "System:"]  # where a reply in that transcript ends
-
-
-def serves(task: str) -> tuple[str, ...]:
-    return ("text-generation", "chat")
-
-
-def best_metric(task: str) -> tuple[str, bool]:
-    return "eval_loss", False
 
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> dict[str, list[int]] | None:

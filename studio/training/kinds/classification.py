@@ -5,27 +5,67 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.training.callback import say
-from studio.training.kinds import Parts, Run
+from studio.training.data import (
+    TOKEN_CLASSIFICATION,
+    as_tags,
+    as_tokens,
+    count_labels,
+    looks_like_formula,
+    ordered_labels,
+)
+from studio.training.files import write_json
+from studio.training.kinds.base import Parts, Run
 from studio.training.loadreport import describe_loading, load_report_held
 from studio.training.metrics import compute_metrics_for
-from studio.training.store import write_json
 from studio.training.tokens import tokenize
+from studio.training.worker_log import say
+from studio.uploads.tables import column_problems
 
-BASE_MODEL_TASKS = ("feature-extraction", "fill-mask")  # encoders, besides the task's own models
+ENCODERS = ("feature-extraction", "fill-mask")  # base models besides the task's own
 MODEL_CLASSES = {
     "text-classification": "AutoModelForSequenceClassification",
     "token-classification": "AutoModelForTokenClassification",
 }
 
 
-def serves(task: str) -> tuple[str, ...]:
-    return (task,)
-
-
-def best_metric(task: str) -> tuple[str, bool]:
-    """(metric_for_best_model, greater_is_better)."""
-    return ("f1" if task == "token-classification" else "accuracy"), True
+def problems(table: Any, text_column: str, label_column: str, task: str) -> list[str]:
+    """Everything wrong with a classifier's table (empty when it can train): missing columns,
+    empty cells, tokens without their tags, labels a spreadsheet would run, a single label."""
+    found = column_problems(list(table.column_names), text_column, label_column)
+    if found:
+        return found
+    empty_text, empty_label, mismatched = [], [], []
+    for row, (text, label) in enumerate(zip(table[text_column], table[label_column]), start=1):
+        if task == TOKEN_CLASSIFICATION:
+            tokens, tags = as_tokens(text), as_tags(label)
+            if not tokens:
+                empty_text.append(row)
+            elif len(tokens) != len(tags):
+                mismatched.append(row)
+        else:
+            if text is None or not str(text).strip():
+                empty_text.append(row)
+            if label is None or not str(label).strip():
+                empty_label.append(row)
+    for rows, what in (
+        (empty_text, f"an empty {text_column!r}"),
+        (empty_label, f"an empty {label_column!r}"),
+        (mismatched, "a different number of tokens and tags"),
+    ):
+        if rows:
+            shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+            found.append(f"{len(rows)} row{'s' if len(rows) > 1 else ''} with {what} (row {shown})")
+    counts = count_labels(table, task, label_column)
+    formulas = [name for name in counts if looks_like_formula(name)]
+    if formulas:
+        found.append(
+            f"{len(formulas)} label{'s' if len(formulas) > 1 else ''} starting with = + - or @ ({formulas[0][:40]!r}), "
+            "which spreadsheets run as formulas: rename them"
+        )
+    if len(counts) < 2:
+        only = f" ({next(iter(counts))!r})" if counts else ""
+        found.append(f"only one label{only}: a classifier needs at least two")
+    return found
 
 
 def predicted_ids(logits: Any, labels: Any) -> Any:
@@ -40,8 +80,6 @@ def prepare(run: Run) -> Parts:
     config, task = run.config, run.config.task
     columns = (config.text_column, config.label_column)
     if not config.labels:  # a large upload: its labels are found here, not in the request
-        from studio.training.data import ordered_labels
-
         config.labels = ordered_labels(run.counts, task)
         if run.main_process:
             run.folder.write_config(config)

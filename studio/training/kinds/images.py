@@ -7,21 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from studio.training import archives
-from studio.training.callback import say
-from studio.training.kinds import Parts, Run
+from studio.training.data import ordered_labels
+from studio.training.files import write_json
+from studio.training.kinds.base import Parts, Run
 from studio.training.kinds.classification import predicted_ids, with_new_head
 from studio.training.metrics import compute_metrics_for
-from studio.training.store import write_json
-
-BASE_MODEL_TASKS = ()  # image classifiers only: their processor is what the tab uses
-
-
-def serves(task: str) -> tuple[str, ...]:
-    return (task,)
-
-
-def best_metric(task: str) -> tuple[str, bool]:
-    return "accuracy", True
+from studio.training.worker_log import say
 
 
 def guess_columns(columns: list[str]) -> tuple[str | None, str | None]:
@@ -76,8 +67,6 @@ def prepare(run: Run) -> Parts:
 
     config = run.config
     if not config.labels:
-        from studio.training.data import ordered_labels
-
         config.labels = ordered_labels(run.counts, config.task)
         if run.main_process:
             run.folder.write_config(config)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import UserError
-from studio.training.callback import say
+from studio.training.worker_log import say
 
 ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
 # Per model_type; others get "all-linear" (peft: every Linear layer but the output head).

@@ -15,25 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 from studio.errors import UserError
-from studio.training.callback import say
-from studio.training.kinds import Parts, Run
+from studio.training.files import write_json
+from studio.training.kinds.base import Parts, Run
 from studio.training.loadreport import describe_loading, load_report_held
-from studio.training.store import write_json
+from studio.training.worker_log import say
+from studio.uploads.tables import column_problems
 
-BASE_MODEL_TASKS = ("feature-extraction", "fill-mask")  # encoders, besides the task's own models
-LABELLED = False
 QUESTION_NAMES = ("question", "query", "q")
 ANSWER_NAMES = ("answers", "answer", "answer_text", "answer_texts", "a")
 CONTEXT_NAMES = ("context", "passage", "paragraph", "document", "text")
 START_NAMES = ("answer_start", "answer_starts", "start")
-
-
-def serves(task: str) -> tuple[str, ...]:
-    return (task,)
-
-
-def best_metric(task: str) -> tuple[str, bool]:
-    return "exact_match", True
 
 
 def named(columns: list[str], names: tuple[str, ...], taken: tuple[str | None, ...] = ()) -> str | None:
@@ -87,8 +78,6 @@ def spans(table: Any, question: str, answer: str) -> list[tuple[str, str, tuple[
 
 def problems(table: Any, text_column: str, label_column: str) -> list[str]:
     """Missing columns (a context too), empty questions or contexts, and answers not in their context."""
-    from studio.training.data import column_problems
-
     columns = list(table.column_names)
     found = column_problems(columns, text_column, label_column)
     if not found and named(columns, CONTEXT_NAMES, (text_column, label_column)) is None:

@@ -12,26 +12,17 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from studio.adapters.seq2seq import translation_languages
 from studio.errors import UserError
-from studio.training.callback import say
-from studio.training.kinds import Parts, Run
-from studio.training.store import write_json
+from studio.training.files import write_json
+from studio.training.kinds.base import Parts, Run
+from studio.training.worker_log import say
+from studio.uploads.tables import column_problems
 
-BASE_MODEL_TASKS = ("summarization", "translation")  # any encoder-decoder can start either
-TRAINER_CLASS = "Seq2SeqTrainer"
-ARGUMENTS_CLASS = "Seq2SeqTrainingArguments"
-LABELLED = False  # targets are texts, not labels to count
+ENCODER_DECODERS = ("summarization", "translation")  # any encoder-decoder can start either
 SOURCE_NAMES = ("source", "src", "text", "document", "article", "input", "en", "english", "prompt")
 TARGET_NAMES = ("target", "tgt", "summary", "highlights", "output", "translation", "de", "fr", "german", "label")
 ENCODE_BATCH = 256
-
-
-def serves(task: str) -> tuple[str, ...]:
-    return (task,)
-
-
-def best_metric(task: str) -> tuple[str, bool]:
-    return "eval_loss", False
 
 
 def guess_columns(columns: list[str]) -> tuple[str | None, str | None]:
@@ -46,8 +37,6 @@ def guess_columns(columns: list[str]) -> tuple[str | None, str | None]:
 
 def problems(table: Any, text_column: str, label_column: str) -> list[str]:
     """Missing columns, and rows with an empty source or target."""
-    from studio.training.data import column_problems
-
     found = column_problems(list(table.column_names), text_column, label_column)
     if found:
         return found
@@ -63,8 +52,6 @@ def source_prefix(task: str, tokenizer: Any, model: Any) -> str:
     """What the tab puts before the source for a fine-tuned model of this base (T5 translation only)."""
     if task != "translation":
         return ""
-    from studio.adapters.seq2seq import translation_languages
-
     stand_in = SimpleNamespace(kind=None, src_lang=None, tgt_lang=None, id="", prefix=None)
     languages = translation_languages(stand_in, tokenizer, model)
     return f"translate {languages.src_lang} to {languages.tgt_lang}: " if languages.kind == "t5" else ""

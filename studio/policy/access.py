@@ -13,6 +13,9 @@ fine-tuning runs, unload models, push to the Hub) need an admin credential:
 A run belongs to whoever started it: the hash of the browser session's id (never the id
 itself), or "admin" for a call without a session. Stop and resume are allowed to that session
 and to the admin. On localhost (no public mode) everything stays allowed.
+
+Who asks is a `Caller`, made once per request (components/api.py, from Gradio's request, the
+`admin_token` parameter and the Hugging Face profile) and handed to every Studio action.
 """
 
 from __future__ import annotations
@@ -25,17 +28,34 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from studio.errors import UserError
+
 ADMIN = "admin"
 SIGNED_IN_SESSIONS = 1_000  # sessions remembered as signed in (oldest forgotten first)
 SIGN_IN_HOURS = 12.0
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who makes a request: the owner key their runs get, and whether they count as admin."""
+class Caller:
+    """Who makes one request, the same for the page and the API.
 
-    owner: str
+    session: the hash of the browser session's id (owner_key), None for a call without one;
+    their runs are owned, and their running requests counted, by it. admin: whether the admin
+    token, a signed-in session or an admin's Hugging Face login came with the request (decided
+    once, by Access.actor; the token itself is not kept, so no Caller can log or echo it).
+    username: the Hugging Face login, if any. from_page: the app's own page asks (its requests
+    say `x-gradio-user: app`), not an API client.
+    """
+
+    session: str | None
     admin: bool
+    username: str | None = None
+    from_page: bool = False
+
+    @property
+    def owner(self) -> str:
+        """What a run started by this caller records as its owner."""
+        return self.session or ADMIN
 
 
 def owner_key(session_hash: str | None) -> str:
@@ -94,16 +114,21 @@ class Access:
         return since is not None and time.monotonic() - since < SIGN_IN_HOURS * 3600
 
     def actor(
-        self, session_hash: str | None = None, admin_token: str | None = None, username: str | None = None
-    ) -> Actor:
-        """The request's actor: admin on localhost, or with the token, a signed-in session or an admin login."""
+        self,
+        session_hash: str | None = None,
+        admin_token: str | None = None,
+        username: str | None = None,
+        from_page: bool = False,
+    ) -> Caller:
+        """The request's Caller: admin on localhost, or with the token, a signed-in session or an admin login."""
         admin = (
             not self.public
             or self.token_ok(admin_token)
             or self._session_signed_in(session_hash)
             or bool(self.oauth and username and username.strip().lower() in self.admins)
         )
-        return Actor(owner_key(session_hash), admin)
+        session = owner_key(session_hash) if session_hash else None
+        return Caller(session, admin, username or None, from_page)
 
     # --------------------------------------------------------------------------- rules
     def how_to_sign_in(self) -> str:
@@ -112,10 +137,9 @@ class Access:
             ways = "sign in with Hugging Face as an admin, " + ways
         return ways
 
-    def require_admin(self, actor: Actor | None, action: str) -> None:
-        """A UserError of one sentence when a visitor of a public app tries an admin action."""
-        from studio.errors import UserError
-
+    def require_admin(self, actor: Caller | None, action: str) -> None:
+        """A UserError of one sentence when a visitor of a public app tries an admin action
+        (None: a trusted caller, such as Python code in this process)."""
         if actor is None or actor.admin:
             return
         raise UserError(
@@ -123,10 +147,8 @@ class Access:
             "or run the app on your own machine."
         )
 
-    def require_owner(self, actor: Actor | None, owner: str | None, action: str) -> None:
+    def require_owner(self, actor: Caller | None, owner: str | None, action: str) -> None:
         """Only the session that started a run, or the admin, may stop or resume it."""
-        from studio.errors import UserError
-
         if actor is None or actor.admin or (owner and actor.owner == owner):
             return
         raise UserError(
