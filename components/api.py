@@ -17,15 +17,14 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from studio.policy.access import Caller
-from studio.studio import Studio
+from studio.policy.access import Access, Caller
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
 def caller(
-    studio: Studio,
+    access: Access,
     request: gr.Request | None,
     admin_token: str | None = None,
     profile: gr.OAuthProfile | None = None,
@@ -33,7 +32,7 @@ def caller(
     """Who makes this request: their browser session, admin token and Hugging Face login; the
     page's own requests say `x-gradio-user: app` (gradio_client's say `api`)."""
     headers = getattr(request, "headers", None) or {}
-    return studio.access.actor(
+    return access.actor(
         getattr(request, "session_hash", None),
         admin_token if isinstance(admin_token, str) else None,
         getattr(profile, "username", None) if profile is not None else None,

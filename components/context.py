@@ -209,7 +209,7 @@ class TaskUI:
         every event of this task goes through (Run, and extra views such as Compare), for the
         request's caller (Studio applies the public caps and the running limit)."""
         report = (lambda fraction, message: progress(fraction, desc=message)) if progress is not None else None
-        who = caller(self.studio, request)
+        who = caller(self.studio.access, request)
         with shown_as_gr_error(self.task.title):
             settings_row = self.studio.settings(settings)
             updates = self.studio.stream(self.task.id, model_id, inputs, settings_row, report, caller=who)

@@ -55,7 +55,7 @@ def download_row(ui: TaskUI) -> None:
         request: gr.Request = None,
         profile: gr.OAuthProfile | None = None,
     ) -> tuple[Any, str, Any]:
-        who = caller(studio, request, None, profile)
+        who = caller(studio.access, request, None, profile)
         try:
             done = studio.download(task_id, model_id or "", lambda f, m: progress(f, desc=m), who)
         except UserError as exc:  # the sentence stays in the row until the next try

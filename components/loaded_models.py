@@ -59,7 +59,7 @@ def build(studio: Studio, tab: gr.Tab) -> None:
             model: The model id to unload, as the list of loaded models shows it.
             admin_token: The admin token, on a public app (unloading is an admin action there).
         """
-        who = caller(studio, request, admin_token, profile)
+        who = caller(studio.access, request, admin_token, profile)
         with shown_as_gr_error("Unloading"):
             count = studio.unload(model.strip() if isinstance(model, str) else "", who)
         return unloaded(count)
@@ -69,7 +69,7 @@ def build(studio: Studio, tab: gr.Tab) -> None:
     ) -> tuple[pd.DataFrame, str | None]:
         """Unload every model (the "Unload all" button only)."""
         with shown_as_gr_error("Unloading"):
-            count = studio.unload_all(caller(studio, request, admin_token, profile))
+            count = studio.unload_all(caller(studio.access, request, admin_token, profile))
         return unloaded(count)
 
     def sign_in(admin_token: str = "", request: gr.Request = None) -> None:

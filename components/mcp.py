@@ -19,7 +19,7 @@ from studio.spec.shared import MODEL_SETTINGS
 from studio.studio import Studio
 from studio.tasks.task import Task
 
-# Admin endpoints (studio.access): they take an admin_token; these names are admin even without one.
+# Admin endpoints (studio/policy/access.py): they take an admin_token; these names are admin even without one.
 ADMIN_APIS = ("unload_model", "train_start", "train_stop", "train_resume", "train_delete", "push_to_hub")
 MCP_PATH = "/gradio_api/mcp/"
 

@@ -2,7 +2,7 @@
 Stop the live-figures line says how far the run got ("Stopped after 12 tokens").
 
 Gradio's cancel ends the stream without a last update, so the page writes that line itself,
-from the figures line it shows (studio.studio.describe's format: "**12 tokens** · ...").
+from the figures line it shows (components/generation_outputs.py's figures_line format: "**12 tokens** · ...").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ event's inputs, bound with `bind` in __init__.py.
 Training runs in a subprocess; these only start, stop and read runs, so a closed or reloaded
 page never blocks one. Handlers named after an endpoint keep its parameter names. Admin
 actions take `admin_token` (the page's admin box) and Gradio's request and Hugging Face
-profile, from which `studio.access` tells who asks (see studio/access.py).
+profile, from which components/api.py's `caller` tells who asks (studio/policy/access.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from components.api import api_handler, caller
 from components.errors import shown_as_gr_error
 from components.finetune.status import ENDED, page_session
 from components.finetune.views import (
@@ -69,19 +70,7 @@ def bind(
         def handler(*args: Any, **kwargs: Any) -> Any:
             return call(args, kwargs)
 
-    handler.__name__ = handler.__qualname__ = name or function.__name__
-    handler.__doc__ = function.__doc__
-    handler.__signature__ = signature  # type: ignore[attr-defined]
-    handler.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
-    return handler
-
-
-def actor(jobs: Any, admin_token: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None) -> Any:
-    """Who makes this request (studio.access.Actor): their session, token and Hugging Face login."""
-    session = getattr(request, "session_hash", None)
-    username = getattr(profile, "username", None) if profile is not None else None
-    token = admin_token if isinstance(admin_token, str) else None
-    return jobs.access.actor(session, token, username)
+    return api_handler(handler, params, name or function.__name__, function.__doc__)
 
 
 def arguments(jobs: Any, values: tuple[Any, ...]) -> tuple[dict[str, Any], str | None]:
@@ -103,7 +92,9 @@ def start(
     with shown_as_gr_error("Starting the training run"):
         named, token = arguments(jobs, values)
         # One check of who asks, in the JobManager, before it reads the upload.
-        new_id = jobs.start_from_request(named, hub_token=token, actor=actor(jobs, admin_token, request, profile))
+        new_id = jobs.start_from_request(
+            named, hub_token=token, actor=caller(jobs.access, request, admin_token, profile)
+        )
     jobs.leave(page_session(request))  # the page's boxes now follow the new run
     return new_id, {"run_id": new_id}
 
@@ -121,7 +112,7 @@ def shown_boxes(
     status; the API's values stay plain)."""
     status = status or {}
     has_metrics = any(isinstance(r.get(key), int | float) for r in status.get("metrics") or [] for key in PLOTTED)
-    stoppable = status.get("status") in ("queued", "running") and actor(jobs, None, request, profile).admin
+    stoppable = status.get("status") in ("queued", "running") and caller(jobs.access, request, None, profile).admin
     return (
         gr.Textbox(visible=bool(status.get("run_id"))),
         gr.HTML(visible=bool(status.get("run_id"))),
@@ -145,7 +136,7 @@ def train_stop(
 ) -> dict[str, Any]:
     """Stop a run (queued: leaves the queue; running: SIGTERM, then SIGKILL after a grace period)."""
     with shown_as_gr_error("Stop"):
-        status = jobs.stop(run_id, actor=actor(jobs, admin_token, request, profile))
+        status = jobs.stop(run_id, actor=caller(jobs.access, request, admin_token, profile))
     return {key: status[key] for key in ("run_id", "status", "step", "max_steps")}
 
 
@@ -154,7 +145,7 @@ def delete_run(
 ) -> tuple[Any, ...]:
     """Delete a finished run: its folder (model, checkpoints, data copy) is removed."""
     with shown_as_gr_error("Delete"):
-        jobs.delete(run_id, actor=actor(jobs, admin_token, request, profile))
+        jobs.delete(run_id, actor=caller(jobs.access, request, admin_token, profile))
     gr.Info(f"Run {run_id} deleted.")
     return train_runs(jobs)
 
@@ -179,7 +170,7 @@ def train_resume(
     jobs: Any, run_id: str, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
 ) -> tuple[str, dict[str, str]]:
     with shown_as_gr_error("Resume"):
-        resumed = jobs.resume(run_id, actor=actor(jobs, admin_token, request, profile))
+        resumed = jobs.resume(run_id, actor=caller(jobs.access, request, admin_token, profile))
     jobs.leave(page_session(request))
     return resumed, {"run_id": resumed}
 
@@ -197,7 +188,7 @@ def sign_in(
 
 def access_view(jobs: Any, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> tuple[Any, ...]:
     """The read-only line and the admin buttons, for this session (on page load and after sign-in)."""
-    admin = actor(jobs, None, request, profile).admin
+    admin = caller(jobs.access, request, None, profile).admin
     line = "Signed in as admin: you can start, stop and delete runs." if admin else jobs.access.visitor_hint()
     train, resume, delete = (gr.Button(interactive=admin) for _ in range(3))
     return gr.Markdown(line), train, gr.skip(), resume, delete  # Stop: enabled by shown_boxes while a run is on

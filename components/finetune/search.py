@@ -16,8 +16,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from components.api import caller
 from components.errors import shown_as_gr_error
-from components.finetune.handlers import actor, bind
+from components.finetune.handlers import bind
 from components.finetune.search_views import TRIAL_PARAMS, best_markdown, trials_frame
 from studio.errors import UserError
 
@@ -67,7 +68,7 @@ def train_push(
 ) -> dict[str, str]:
     """Upload a completed run's model (or LoRA adapter) with its model card; {repo, url}."""
     with shown_as_gr_error("Push to the Hub"):
-        who = actor(jobs, admin_token, request, profile)
+        who = caller(jobs.access, request, admin_token, profile)
         progress(0.1, desc="Uploading to the Hub…")
         pushed = jobs.push(run_id, hub_token or None, hub_model_id or None, actor=who)
     gr.Info(f"Pushed to the Hub: {pushed['repo']}.")
@@ -91,7 +92,7 @@ def push_access(
     jobs: Any, admin_token: str = "", request: gr.Request = None, profile: gr.OAuthProfile | None = None
 ) -> gr.Button:
     """The Push button, enabled for the admin only (on page load and after sign-in)."""
-    return gr.Button(interactive=actor(jobs, admin_token or None, request, profile).admin)
+    return gr.Button(interactive=caller(jobs.access, request, admin_token or None, profile).admin)
 
 
 # -------------------------------------------------------------------------------- wiring

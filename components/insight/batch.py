@@ -175,7 +175,7 @@ def build(ctx: TabContext) -> None:
                 insight.batch_settings_of(settings),
                 progress=lambda fraction, message: progress(fraction, desc=message),
                 should_stop=stop_asked.is_set,
-                caller=caller(studio, request),
+                caller=caller(studio.access, request),
             )
         return str(path), figures
 

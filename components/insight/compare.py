@@ -264,7 +264,7 @@ def build(ctx: TabContext) -> None:
                 raise gr.Error("Pick a task first.", print_exception=False)
             values = with_media(studio.spec(task), studio.insight.compare_inputs(inputs), image, audio)
             report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
-            answer = studio.compare_models(task, model_a, model_b, values, report, caller(studio, request))
+            answer = studio.compare_models(task, model_a, model_b, values, report, caller(studio.access, request))
         return [*side_values("a", answer["a"]), *side_values("b", answer["b"]), answer]
 
     event = run.click(

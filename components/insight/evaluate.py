@@ -167,7 +167,9 @@ def evaluate_handler(studio: Studio) -> Callable[..., Any]:
         """
         report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
         with shown_as_gr_error("Evaluate"):
-            result = studio.evaluate(task, model, dataset, text_column, label_column, report, caller(studio, request))
+            result = studio.evaluate(
+                task, model, dataset, text_column, label_column, report, caller(studio.access, request)
+            )
         return (
             figures_markdown(result),
             per_label_frame(result),

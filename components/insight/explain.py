@@ -115,7 +115,7 @@ def explain_handler(studio: Studio) -> Callable[..., Any]:
         """
         report = lambda fraction, message: progress(fraction, desc=message)  # noqa: E731
         with shown_as_gr_error("Explain"):
-            result = studio.explain(model, text, target, n_steps, report, caller(studio, request))
+            result = studio.explain(model, text, target, n_steps, report, caller(studio.access, request))
         for notice in result["notices"]:
             gr.Warning(notice)
         chosen = target if target else insight.predicted_target

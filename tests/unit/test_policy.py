@@ -57,10 +57,10 @@ def test_components_make_the_caller_from_gradios_request() -> None:
     studio = public_studio()
     page = SimpleNamespace(session_hash="abc", headers={"x-gradio-user": "app"})
     api = SimpleNamespace(session_hash="abc", headers={"x-gradio-user": "api"})
-    made = caller(studio, page, "the-token", SimpleNamespace(username="hf-user"))  # type: ignore[arg-type]
+    made = caller(studio.access, page, "the-token", SimpleNamespace(username="hf-user"))  # type: ignore[arg-type]
     assert made == Caller(owner_key("abc"), True, "hf-user", True)
-    assert caller(studio, api) == Caller(owner_key("abc"), False, None, False)  # type: ignore[arg-type]
-    assert caller(studio, None) == Caller(None, False)
+    assert caller(studio.access, api) == Caller(owner_key("abc"), False, None, False)  # type: ignore[arg-type]
+    assert caller(studio.access, None) == Caller(None, False)
 
 
 def test_api_handler_gives_a_handler_its_signature() -> None:
