@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from copy import copy
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 from gradio import utils as gradio_utils
@@ -100,8 +100,8 @@ class Event:
         return str(self.block_fn.api_visibility)
 
     @api_visibility.setter
-    def api_visibility(self, value: str) -> None:
-        self.block_fn.api_visibility = value  # type: ignore[assignment]
+    def api_visibility(self, value: Literal["public", "private", "undocumented"]) -> None:
+        self.block_fn.api_visibility = value
 
 
 def events(blocks: gr.Blocks) -> list[Event]:
@@ -143,7 +143,7 @@ def wrap_preprocess_data(blocks: gr.Blocks, wrapper: PreprocessWrapper) -> None:
             lambda component: session_copy(state, component),
         )
 
-    blocks.preprocess_data = preprocess_data  # type: ignore[method-assign]
+    blocks.preprocess_data = preprocess_data  # type: ignore[method-assign]  # wrapped on this Blocks alone
 
 
 def session_copy(state: SessionState | None, component: Any) -> Any:
@@ -170,7 +170,7 @@ def wrap_process_api(blocks: gr.Blocks, on_error: ErrorRecorder) -> None:
             on_error(event_of(blocks, block_fn), session, exc)
             raise
 
-    blocks.process_api = process_api  # type: ignore[method-assign]
+    blocks.process_api = process_api  # type: ignore[method-assign]  # wrapped on this Blocks alone
 
 
 # ----------------------------------------------------------------- light sessions
@@ -221,7 +221,7 @@ def use_light_sessions(demo: gr.Blocks) -> None:
     app = demo.server_app
     if app is None:
         raise RuntimeError("launch the app before lightening its sessions")
-    holder = LightStateHolder()  # type: ignore[no-untyped-call]
+    holder = LightStateHolder()  # type: ignore[no-untyped-call]  # Gradio leaves StateHolder.__init__ unannotated
     holder.set_blocks(demo)
     app.state_holder = holder
 

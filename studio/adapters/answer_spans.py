@@ -11,6 +11,7 @@ models) is the lowest p_start[cls] * p_end[cls] over the windows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,8 @@ def window_probabilities(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     masked = np.where(allowed, logits.astype(np.float64), MASKED)
     exp = np.exp(masked - masked.max())
     exp = np.where(allowed, exp, 0.0)
-    return exp / exp.sum()
+    probabilities: np.ndarray = exp / exp.sum()
+    return probabilities
 
 
 def span_scores(p_start: np.ndarray, p_end: np.ndarray, in_context: np.ndarray, max_answer_len: int) -> np.ndarray:
@@ -48,7 +50,7 @@ def decode(
     start_logits: np.ndarray,
     end_logits: np.ndarray,
     in_context: np.ndarray,
-    cls_index: np.ndarray | int = 0,
+    cls_index: np.ndarray | Sequence[int] | int = 0,
     top_k: int = 1,
     max_answer_len: int = 15,
     word_ids: np.ndarray | None = None,
@@ -110,7 +112,7 @@ class Answer:
     start: int
     end: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | float]:
         return {"answer": self.answer, "score": self.score, "start": self.start, "end": self.end}
 
 

@@ -131,7 +131,9 @@ def recognition_arguments(loaded: Any, seconds: float, mode: str, language: str,
         widget="radio",
     ),
 )
-def automatic_speech_recognition(loaded: Any, audio: Any, return_timestamps: str, language: str, task: str) -> dict:
+def automatic_speech_recognition(
+    loaded: Any, audio: Any, return_timestamps: str, language: str, task: str
+) -> dict[str, Any]:
     """A transcript, {text, chunks?}, as the speech-recognition pipeline returns it; long audio in strided windows.
 
     Args:
@@ -156,7 +158,7 @@ def automatic_speech_recognition(loaded: Any, audio: Any, return_timestamps: str
 # --------------------------------------------------------------- audio classification
 @batched
 @takes(AUDIO.but(label="Audio"), TOP_K_LABELS)
-def audio_classification(loaded: Any, audio: Any, top_k: int) -> list[dict]:
+def audio_classification(loaded: Any, audio: Any, top_k: int) -> list[dict[str, Any]]:
     """Scores for the top_k labels, as the audio-classification pipeline returns them.
 
     Args:

@@ -70,13 +70,13 @@ CHARS_PER_TOKEN_AT_MOST = 32
 
 def context_length(loaded: Any) -> int:
     """The most tokens the model reads: its tokenizer's and (text) config's limits."""
-    config = getattr(loaded.model, "config", None)
+    config: Any = getattr(loaded.model, "config", None)
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else None
     limits = [max_tokens(loaded), getattr(text_config, "max_position_embeddings", None)]
     return min(limit for limit in limits if isinstance(limit, int) and limit > 0)
 
 
-def keep_recent(history: list[dict], message: str, budget: int) -> tuple[list[dict], str]:
+def keep_recent(history: list[dict[str, Any]], message: str, budget: int) -> tuple[list[dict[str, Any]], str]:
     """The conversation cut to its last `budget` characters (the newest turns), with a notice."""
     size = len(message) + sum(len(turn["content"]) for turn in history)
     if size <= budget:
@@ -85,7 +85,8 @@ def keep_recent(history: list[dict], message: str, budget: int) -> tuple[list[di
     notify(f"The {what} is {size:,} characters long; only its last {budget:,} could be read by the model.")
     if len(message) >= budget:
         return [], message[-budget:]
-    kept, left = [], budget - len(message)
+    kept: list[dict[str, Any]] = []
+    left = budget - len(message)
     for turn in reversed(history):
         if left <= 0:
             break
@@ -147,7 +148,7 @@ def text_generation(
     )
 
 
-def generated(texts: list[str], tokens: list[list[dict]] | None = None) -> list[dict[str, Any]]:
+def generated(texts: list[str], tokens: list[list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
     """Text generation's raw output: [{generated_text}], with `tokens` when they are known
     ([{token, probability, top: [{token, probability}]}]: studio/generation/token_probabilities.py)."""
     if tokens is None:

@@ -59,7 +59,7 @@ IMAGE_CHAT_GENERATION = tuple(param.but(default=256) for param in generation_sub
         step=1,
     ),
 )
-def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> list[dict]:
+def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> list[dict[str, Any]]:
     """A caption, [{generated_text}], from the image-text-to-text pipeline.
 
     Args:
@@ -86,7 +86,7 @@ def image_to_text(loaded: Any, image: Any, prompt: str, max_new_tokens: int) -> 
     ),
     TOP_K_LABELS.but(default=3, help="Answer classifiers (ViLT); generative models give one", label="Answers shown"),
 )
-def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int) -> list[dict]:
+def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int) -> list[dict[str, Any]]:
     """Answers with scores, [{answer, score}], best first.
 
     Classification models (ViLT): sigmoid scores of the answer classes, top_k of them, as the
@@ -121,7 +121,7 @@ def visual_question_answering(loaded: Any, image: Any, question: str, top_k: int
     return [{"answer": str(labels[int(i)]), "score": float(s)} for s, i in zip(scores.tolist(), ids.tolist())]
 
 
-def _generated_answer(model: Any, processor: Any, inputs: Any, max_new_tokens: int = 20) -> dict:
+def _generated_answer(model: Any, processor: Any, inputs: Any, max_new_tokens: int = 20) -> dict[str, Any]:
     """Greedy answer from generate(), with the probability of its tokens as the score."""
     import torch
 
@@ -135,7 +135,7 @@ def _generated_answer(model: Any, processor: Any, inputs: Any, max_new_tokens: i
 
 
 # --------------------------------------------------------------------------- image chat
-def chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
+def chat_messages(picture: Any, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """The pipeline's chat: the image goes with the first user message, every part typed."""
     messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in history]
     messages.append({"role": "user", "content": [{"type": "text", "text": text}]})
@@ -181,13 +181,13 @@ def image_text_to_text(loaded: Any, image: Any, text: str, history: Any, max_new
     )
 
 
-def _fitted_chat(loaded: Any, picture: Any, earlier: list[dict], text: str) -> Any:
+def _fitted_chat(loaded: Any, picture: Any, earlier: list[dict[str, Any]], text: str) -> Any:
     """The chat template's batch, cut to the model's context with a notice: the oldest turns go
     first, then the start of the message; the image (in the first user message) always stays."""
     limit = context_length(loaded)
     earlier, text = keep_recent(earlier, text, limit * CHARS_PER_TOKEN_AT_MOST)
 
-    def render(history: list[dict], message: str) -> Any:
+    def render(history: list[dict[str, Any]], message: str) -> Any:
         return loaded.processor.apply_chat_template(
             chat_messages(picture, history, message),
             add_generation_prompt=True,

@@ -67,7 +67,7 @@ def qa_window(tokenizer: Any, model: Any, question: str) -> tuple[int, int]:
 )
 def question_answering(
     loaded: Any, question: str, context: str, top_k: int, max_answer_len: int, handle_impossible_answer: bool
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The top_k answer spans in the context, as the old question-answering pipeline gave them.
 
     Long contexts are split into overlapping windows; spans are aligned to whole words;
@@ -132,7 +132,8 @@ def _first_index(row: Any, token_id: int | None) -> int:
 
 def _word_ids(encoding: Any, window: int) -> list[int | None]:
     try:
-        return encoding.word_ids(window)
+        word_ids: list[int | None] = encoding.word_ids(window)
+        return word_ids
     except (TypeError, ValueError):  # tokenizers without word ids: every token on its own
         return [None] * len(encoding["input_ids"][window])
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
 import io
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from studio.adapters import audio, generate, multimodal
@@ -24,13 +25,16 @@ from studio.generation.token_probabilities import rounded
 from studio.models.remote import Figures, explained, generation_arguments, server_name, without_logprobs
 from studio.results import STREAM_EVERY, Output
 from studio.spec.messages import plain_history
-from studio.spec.param import checked_adapter
+from studio.spec.param import Spec, checked_adapter
 from studio.uploads.media import load_audio, load_image
 
 
 def same_inputs_as(local: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a remote adapter the local adapter's spec, signature and docstring (the same API)."""
-    spec, signature = local.spec, local.__signature__  # type: ignore[attr-defined]
+    spec = getattr(local, "spec", None)  # set by @takes (studio/spec/param.py), with the signature
+    if not isinstance(spec, Spec):
+        raise TypeError(f"{local.__qualname__} is not declared with @takes, so it has no spec")
+    signature = inspect.signature(local)  # @takes's own (its __signature__)
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         return checked_adapter(function, spec, signature, local.__doc__ or "")
@@ -45,7 +49,7 @@ def _stream(
     piece: Callable[[Any], str],
     shape: Callable[..., Any],
     logprobs: str = "",
-):
+) -> Generator[Output, None, None]:
     """Run one streamed request; yield Output(shape(texts by choice), figures), the final one last.
 
     With `logprobs` ("completions" or "chat"), token probabilities are asked for, and the final
@@ -180,7 +184,7 @@ def data_url(picture: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def image_chat_messages(picture: Any, history: list[dict], text: str) -> list[dict]:
+def image_chat_messages(picture: Any, history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """The conversation as OpenAI content parts: the image goes with the first user message."""
     messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in history]
     messages.append({"role": "user", "content": [{"type": "text", "text": text}]})
@@ -204,7 +208,7 @@ def image_text_to_text(loaded: Any, **inputs: Any) -> Iterator[Output]:
 
 
 @same_inputs_as(audio.automatic_speech_recognition)
-def automatic_speech_recognition(loaded: Any, **inputs: Any) -> dict:
+def automatic_speech_recognition(loaded: Any, **inputs: Any) -> dict[str, Any]:
     import soundfile
 
     entry, connection = loaded.entry, loaded.model

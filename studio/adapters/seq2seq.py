@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.adapters.common import limit_text, max_tokens, notify_if_truncated
+from studio.config import ModelEntry
 from studio.errors import UserError, notify, shorten
 from studio.spec.param import Param, spec_of, takes
 from studio.spec.shared import GENERATION, TEXT
@@ -46,7 +47,8 @@ def _generate_text(loaded: Any, batch: Any, **generation: Any) -> str:
         generation["min_new_tokens"] = min(generation.get("min_new_tokens", 0), limit - 1)
     with torch.inference_mode():
         output = loaded.model.generate(**batch.to(loaded.model.device), **generation)
-    return loaded.tokenizer.decode(output[0], skip_special_tokens=True)
+    text: str = loaded.tokenizer.decode(output[0], skip_special_tokens=True)
+    return text
 
 
 @takes(
@@ -72,7 +74,7 @@ def summarization(
     min_new_tokens: int,
     length_penalty: float,
     no_repeat_ngram_size: int,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """A summary from AutoModelForSeq2SeqLM.generate, as [{summary_text}] (the old pipeline's shape).
 
     Args:
@@ -143,7 +145,7 @@ def language_token_id(tokenizer: Any, code: str) -> int:
     return int(tokenizer.convert_tokens_to_ids(code))
 
 
-def translation_kind(entry: Any, tokenizer: Any = None, model: Any = None) -> str:
+def translation_kind(entry: ModelEntry, tokenizer: Any = None, model: Any = None) -> str:
     """models.yaml's kind, or a guess from the tokenizer and model."""
     if entry.kind:
         return entry.kind
@@ -213,7 +215,7 @@ def _pick(value: str | None, default: str | None) -> str | None:
     ),
     _GENERATION["max_new_tokens"].but(default=128, high=1024),
 )
-def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_tokens: int) -> list[dict]:
+def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_tokens: int) -> list[dict[str, Any]]:
     """A translation from AutoModelForSeq2SeqLM.generate, as [{translation_text}].
 
     marian: one fixed pair; t5: a "translate English to German: " prefix; multilingual
@@ -263,6 +265,7 @@ def translation(loaded: Any, text: str, src_lang: str, tgt_lang: str, max_new_to
     with _tokenizer_lock:
         tokenizer.src_lang = src
         batch = _encode_source(loaded, text)
+    assert tgt  # the loop above refused an empty target
     forced = language_token_id(tokenizer, tgt)
     translated = _generate_text(loaded, batch, max_new_tokens=max_new_tokens, forced_bos_token_id=forced)
     return [{"translation_text": translated}]

@@ -20,7 +20,7 @@ MAX_SENTENCES = 256
 
 @batched
 @takes(TEXT, TOP_K_LABELS.but(default=2))
-def text_classification(loaded: Any, text: str, top_k: int) -> list[dict]:
+def text_classification(loaded: Any, text: str, top_k: int) -> list[dict[str, Any]]:
     """Scores for the top_k labels, as transformers' text-classification pipeline returns them.
 
     Args:
@@ -89,7 +89,7 @@ def embed_requests(loaded: Any, requests: list[list[str]]) -> list[Any]:
         empty="Type one or more sentences to compare with the source, one per line: the input is empty.",
     ),
 )
-def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict]:
+def feature_extraction(loaded: Any, source: str, sentences: str) -> list[dict[str, Any]]:
     """Cosine similarity of each sentence (one per line) to the source, best first.
 
     Args:
@@ -130,7 +130,7 @@ TOKEN_STRIDE = 32
         widget="radio",
     ),
 )
-def token_classification(loaded: Any, text: str, aggregation_strategy: str) -> list[dict]:
+def token_classification(loaded: Any, text: str, aggregation_strategy: str) -> list[dict[str, Any]]:
     """Entities (or tagged tokens for "none"), as the token-classification pipeline returns them.
 
     Args:
@@ -184,7 +184,7 @@ def with_model_mask(text: str, mask_token: str) -> str:
     ),
     TOP_K_LABELS.but(help="How many candidates", label="Candidates shown"),
 )
-def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict]:
+def fill_mask(loaded: Any, text: str, top_k: int) -> list[dict[str, Any]]:
     """Candidates for the one masked word, as the fill-mask pipeline returns them.
 
     Args:
@@ -257,7 +257,7 @@ def parse_labels(candidate_labels: str | None) -> list[str]:
 )
 def zero_shot_classification(
     loaded: Any, text: str, candidate_labels: str, multi_label: bool, hypothesis_template: str
-) -> dict:
+) -> dict[str, Any]:
     """Scores for labels the model never saw in training, via NLI (the zero-shot pipeline).
 
     Args:

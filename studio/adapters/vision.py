@@ -86,7 +86,7 @@ def original_and_model_image(image: Any) -> tuple[Any, media.ImageInput]:
 # --------------------------------------------------------------------- image classification
 @batched
 @takes(PHOTO, TOP_K_LABELS)
-def image_classification(loaded: Any, image: str, top_k: int) -> list[dict]:
+def image_classification(loaded: Any, image: str, top_k: int) -> list[dict[str, Any]]:
     """The top_k labels and scores, as the image-classification pipeline returns them.
 
     Args:
@@ -108,7 +108,7 @@ def object_detection(loaded: Any, image: str, threshold: float) -> Output:
     """
     original, picture = original_and_model_image(image)
     found = loaded.pipeline(picture.image, threshold=threshold)
-    raw = [
+    raw: list[dict[str, Any]] = [
         {
             "label": str(item["label"]),
             "score": float(item["score"]),
@@ -125,7 +125,7 @@ def object_detection(loaded: Any, image: str, threshold: float) -> Output:
     return Output(raw, (original, boxes))
 
 
-def box_label(item: dict) -> str:
+def box_label(item: dict[str, Any]) -> str:
     """The caption drawn with a box: label and score."""
     return f"{item['label']} {item['score']:.2f}"
 
@@ -190,7 +190,7 @@ def mask_at(mask: Any, size: tuple[int, int]) -> np.ndarray:
     return (np.asarray(mask, dtype=np.float32) / 255.0) * MASK_OPACITY
 
 
-def segment_label(item: dict) -> str:
+def segment_label(item: dict[str, Any]) -> str:
     """The legend entry of a segment: its label, and its score where the model gives one."""
     return item["label"] if item["score"] is None else f"{item['label']} {item['score']:.2f}"
 
@@ -292,7 +292,7 @@ def fit_label(tokenizer: Any, template: str, label: str, limit: int) -> str:
 @takes(PHOTO, CANDIDATE_LABELS, HYPOTHESIS_TEMPLATE)
 def zero_shot_image_classification(
     loaded: Any, image: str, candidate_labels: str, hypothesis_template: str
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Scores for labels the model never trained on (CLIP-style), best first.
 
     Args:

@@ -26,7 +26,8 @@ def _load_lines(entry: ModelEntry, settings: ModelSettings) -> tuple[list[str], 
     imports = ["import torch", f"from transformers import {', '.join(names)}"]
     revision = [a for a in load if a.startswith("revision=")]
     if entry.source == "package" and entry.gguf_file:
-        packages = entry.package if isinstance(entry.package, list) else [entry.package]
+        declared = entry.package or []  # never empty here: models.yaml's check asks source: package for one
+        packages = declared if isinstance(declared, list) else [declared]
         imports = ["import tempfile", "from pathlib import Path", "", *imports, "", *[f"import {p}" for p in packages]]
         lines = [
             "# The GGUF file ships in chunks inside pip packages: join them once.",

@@ -30,7 +30,8 @@ def config_model_type(entry: ModelEntry) -> str | None:
             path = Path(found)
         else:
             path = Path(resolve_source(entry)) / "config.json"
-        return json.loads(path.read_text()).get("model_type")
+        model_type: str | None = json.loads(path.read_text()).get("model_type")
+        return model_type
     except Exception:
         return None
 

@@ -91,7 +91,7 @@ def chat(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> 
 
 def image_text_to_text(entry: ModelEntry, inputs: dict[str, Any], settings: ModelSettings) -> str:
     name = _file_name(inputs.get("image"), "image.png")
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": m["role"], "content": [{"type": "text", "text": m["content"]}]}
         for m in plain_history(inputs.get("history"))
     ]

@@ -138,7 +138,8 @@ class Engine:
             use_cuda_graph=False,
             auto_switch_to_flash=False,  # the attention stays the one generate() uses beside it
         )
-        manager = self.model.init_continuous_batching(GenerationConfig(do_sample=False, eos_token_id=-1), config)
+        greedy = GenerationConfig(do_sample=False, eos_token_id=-1)  # type: ignore[no-untyped-call]  # unannotated __init__
+        manager = self.model.init_continuous_batching(greedy, config)
         process_rows(manager, request_rows(self.requests))
         route_outputs(manager, request_queues(self.requests))
         return manager

@@ -127,7 +127,9 @@ class GenerationParams:
         """Whether text can stream token by token (one sequence, no beams)."""
         return self.strategy != "beam" and self.num_return_sequences == 1
 
-    def figures(self, tokens: int, started: float, first: float | None, now: float, done: bool, stopped: bool) -> dict:
+    def figures(
+        self, tokens: int, started: float, first: float | None, now: float, done: bool, stopped: bool
+    ) -> dict[str, Any]:
         """A run's live figures: new tokens so far, tokens/s, time to first token, elapsed seconds."""
         elapsed = max(now - started, 1e-9)
         return {

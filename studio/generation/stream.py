@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +146,11 @@ class GenerationRun:
         return {**figures, "engine": GENERATE, "engine_reason": self.engine_reason}
 
 
+def texts_as_they_are(texts: list[str]) -> list[str]:
+    """stream_generation's raw output when the adapter gives no shape."""
+    return texts
+
+
 def stream_generation(
     model: Any,
     tokenizer: Any,
@@ -153,7 +158,7 @@ def stream_generation(
     params: GenerationParams,
     shape: Callable[..., Any] | None = None,
     token_probabilities: bool = False,
-) -> Iterator[Output]:
+) -> Generator[Output, None, None]:
     """Run generate() in a worker thread; yield Output(raw so far, visual=figures), the final one last.
 
     `shape(texts)` turns the list of new texts into the raw output (default: the texts); while
@@ -162,11 +167,11 @@ def stream_generation(
     token items per text: studio/generation/token_probabilities.py).
     Closing this generator sets the stop event, so generate() ends within one step.
     """
-    shape = shape or (lambda texts: texts)
+    to_raw: Callable[..., Any] = shape or texts_as_they_are
     reason = continuous.unsupported(model, batch, params)
     if reason is None:
         try:
-            yield from stream_continuous(model, tokenizer, batch, params, shape, token_probabilities)
+            yield from stream_continuous(model, tokenizer, batch, params, to_raw, token_probabilities)
             return
         except Unavailable as exc:  # only before its first update: nothing was shown yet
             reason = str(exc)
@@ -181,12 +186,12 @@ def stream_generation(
                 except StopIteration:
                     break
                 except queue.Empty:  # no token yet: yield, so that Stop can close this stream
-                    yield waiting_update(run, shape, text)
+                    yield waiting_update(run, to_raw, text)
                     continue
                 text += piece
                 if piece and time.perf_counter() - shown_at >= STREAM_EVERY:
                     shown_at = time.perf_counter()
-                    yield Output(shape([text]), visual=run.figures())
+                    yield Output(to_raw([text]), visual=run.figures())
         else:
             while run.thread.is_alive():
                 run.thread.join(PROGRESS_EVERY)
@@ -198,7 +203,7 @@ def stream_generation(
         run.thread.join()
         if run.error is not None:
             raise run.error
-        raw = shape(run.texts(), run.tokens()) if token_probabilities else shape(run.texts())
+        raw = to_raw(run.texts(), run.tokens()) if token_probabilities else to_raw(run.texts())
         yield Output(raw, visual=run.figures(final=True))
     finally:
         run.stop()
@@ -217,7 +222,8 @@ def stream_continuous(
 
     recorder = TokenRecorder(1, len(eos_ids(model))) if record else None
     prompt_length = int(batch["input_ids"].shape[-1])
-    started, first, tokens, shown = time.perf_counter(), None, [], 0
+    started, first, shown = time.perf_counter(), None, 0
+    tokens: list[int] = []
     streamer = token_streamer(tokenizer, skip_prompt=False, skip_special_tokens=True, timeout=0)  # as generate()'s
     request = continuous.submit(model, batch, params, recorder)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import queue
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 INCOMPLETE = "\ufffd"
 
@@ -33,7 +33,8 @@ def _streamer_class() -> type:
                 self.next_tokens_are_prompt = False
                 return
             self.token_cache.extend(value.tolist())
-            text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+            # one flat list of ids decodes to one str (a list of lists would give list[str])
+            text = cast(str, self.tokenizer.decode(self.token_cache, **self.decode_kwargs))
             if text.endswith(INCOMPLETE) or len(text) <= self.print_len:
                 return
             printable, self.print_len = text[self.print_len :], len(text)

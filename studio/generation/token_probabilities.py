@@ -67,7 +67,8 @@ class TokenRecorder:
         if self.previous is not None and len(self.chosen) < len(self.top):  # the last step's choice
             self.chosen.append(self.previous.gather(1, sequences[:, -1:].to(self.previous.device)).squeeze(1))
             self.previous = None
-        ends, names = set(ends), {}
+        ends = set(ends)
+        names: dict[int, str] = {}
 
         def name(token_id: int) -> str:
             if token_id not in names:

@@ -3,7 +3,7 @@
 `download` asks the Hub for the file list first (a dry run), refuses when the disk is too
 small, then fetches the files in a worker thread while the caller reports the bytes on disk
 and the files done. Every failure is one sentence (gated, not found, disk full, no network).
-Studio reaches it through studio/models/hub.py's HubActions; the page's row is components/download.py.
+Studio.download reaches it (studio/studio.py); the page's row is components/download.py.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from studio.errors import UserError
 
@@ -126,7 +126,7 @@ def converted_folder(packages: list[str], gguf_file: str, progress: Progress | N
         with one_reader(), counted_tensors(stage.tensor):
             tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
             stage("map", "Building the model and matching its weights to the GGUF tensors (once)…")
-            model = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name)
+            model: Any = AutoModelForCausalLM.from_pretrained(str(source.parent), gguf_file=source.name)
         stage("save", "Saving the converted weights as safetensors…")
         # save_pretrained refuses a GGUF-loaded model while its quantizer is attached.
         model.hf_quantizer = None
@@ -198,18 +198,19 @@ def one_reader() -> Iterator[None]:
     original = gguf.GGUFReader
     readers: dict[tuple[str, str], Any] = {}
 
-    def shared(path: Any, mode: str = "r") -> Any:
+    def shared(path: Any, mode: Literal["r", "r+", "c"] = "r") -> Any:
         key = (os.path.realpath(path), mode)
         if key not in readers:
             log.debug("Parsing the GGUF file %s", key[0])
             readers[key] = original(path, mode)
         return readers[key]
 
-    gguf.GGUFReader = shared
+    patched: Any = gguf  # its class is swapped for a function while this runs, which no static type says
+    patched.GGUFReader = shared
     try:
         yield
     finally:
-        gguf.GGUFReader = original
+        patched.GGUFReader = original
         readers.clear()
 
 
@@ -235,11 +236,12 @@ def counted_tensors(report: Callable[[int, int], None]) -> Iterator[None]:
             yield item
         report(len(items), len(items))
 
-    loader.tqdm = counting
+    patched: Any = loader  # its (imported, not exported) tqdm is swapped while this runs
+    patched.tqdm = counting
     try:
         yield
     finally:
-        loader.tqdm = original
+        patched.tqdm = original
 
 
 def packaged_gguf_source(entry: Any, progress: Progress | None = None) -> str:

@@ -179,9 +179,9 @@ def _load_kwargs(entry: ModelEntry, settings: ModelSettings, device: str) -> dic
         from transformers import BitsAndBytesConfig
 
         if settings.quantization == "8bit":
-            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]  # unannotated
         else:
-            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True)
+            kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True)  # type: ignore[no-untyped-call]  # unannotated
         kwargs["device_map"] = {"": device}
     return kwargs
 
@@ -201,7 +201,7 @@ def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> Loaded
     if task.pipeline_task:
         revision = kwargs.pop("revision", None)
         trust = kwargs.pop("trust_remote_code")
-        pipe = transformers.pipeline(
+        pipe = transformers.pipeline(  # type: ignore[call-overload]  # its overloads take Literal task names only
             task.pipeline_task,
             model=source,
             revision=revision,
@@ -224,7 +224,7 @@ def load_model(entry: ModelEntry, task: Task, settings: ModelSettings) -> Loaded
         model = model.to(device)
     model.eval()
     processor_class = getattr(transformers, task.processor_class)
-    processor_kwargs = {"trust_remote_code": entry.trust_remote_code}
+    processor_kwargs: dict[str, bool | str] = {"trust_remote_code": entry.trust_remote_code}
     if entry.revision:
         processor_kwargs["revision"] = entry.revision
     processor = processor_class.from_pretrained(source, **processor_kwargs)

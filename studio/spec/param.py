@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from studio.errors import UserError, shorten
 
@@ -315,7 +315,7 @@ def checked_adapter(function: Adapter, spec: Spec, signature: inspect.Signature,
         return function(loaded, **checked)
 
     adapter.__doc__ = doc
-    adapter.__signature__ = signature  # type: ignore[attr-defined]
-    adapter.spec = spec  # type: ignore[attr-defined]
-    adapter.unchecked = function  # type: ignore[attr-defined]
-    return adapter  # type: ignore[return-value]
+    # Attributes of the function object (no static type declares them): read by inspect.signature,
+    # Task.spec and Studio.
+    adapter.__dict__.update(__signature__=signature, spec=spec, unchecked=function)
+    return cast(Adapter, adapter)  # called like `function`; functools.wraps types it as a _Wrapped
