@@ -145,3 +145,12 @@ def upload_run(jobs: JobManager, tiny: SimpleNamespace, path: Path, **overrides:
     """tiny_run on an uploaded file instead of the bundled sample."""
     arguments = {"model": tiny.text_classifier, "dataset": str(path), "sample": None, **overrides}
     return tiny_run(jobs, tiny, **arguments)
+
+
+def write_csv(path: Path, texts: list[str]) -> Path:
+    """A CSV of texts with an id column: the shape a batch file has."""
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["id", "text"])
+        writer.writerows([[number, text] for number, text in enumerate(texts)])
+    return path

@@ -60,7 +60,7 @@ def normalized(text: str) -> str:
     """The text as compared: NORMALIZATION, by jiwer's own transforms."""
     import jiwer
 
-    steps = [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]  # type: ignore[no-untyped-call]
+    steps = [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()]  # type: ignore[no-untyped-call]  # jiwer's RemovePunctuation() is unannotated
     return str(jiwer.Compose(steps)(str(text or "")))
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.training.files import append_line, write_json
 from studio.training.store import RunFolder
 from studio.training.worker_log import say
+
+if TYPE_CHECKING:
+    from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 
 class StopRequest:
@@ -31,7 +34,7 @@ class StopRequest:
         say(f"received {signal.Signals(signum).name}: stopping after this step and saving a checkpoint")
 
 
-def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
+def make_callback(folder: RunFolder, stop: StopRequest, world_size: int) -> TrainerCallback:
     """The TrainerCallback that writes metrics.jsonl / progress.json and obeys a stop request."""
     from transformers import TrainerCallback
 
@@ -39,11 +42,13 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
         started = 0.0
         first: tuple[int, float] | None = None  # (step, time) when this process's first step began
 
-        def _append(self, state: Any, record: dict[str, Any]) -> None:
+        def _append(self, state: TrainerState, record: dict[str, Any]) -> None:
             if state.is_world_process_zero:
                 append_line(folder.metrics, record)
 
-        def on_train_begin(self, args, state, control, **kwargs):
+        def on_train_begin(
+            self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+        ) -> None:
             self.started = time.time()
             stop.training = True
             self._append(
@@ -59,7 +64,7 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
             )
             self._progress(state)
 
-        def _progress(self, state: Any) -> None:
+        def _progress(self, state: TrainerState) -> None:
             if state.is_world_process_zero:
                 write_json(
                     folder.progress,
@@ -74,11 +79,15 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
                     },
                 )
 
-        def on_step_begin(self, args, state, control, **kwargs):
+        def on_step_begin(
+            self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+        ) -> None:
             if self.first is None:
                 self.first = (state.global_step, time.time())
 
-        def on_step_end(self, args, state, control, **kwargs):
+        def on_step_end(
+            self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+        ) -> TrainerControl:
             self._progress(state)
             requested = stop.requested
             if world_size > 1:  # every rank must stop at the same step, or the collectives hang
@@ -95,12 +104,21 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
                 control.should_evaluate = False  # save the checkpoint now; no evaluation first
             return control
 
-        def on_epoch_end(self, args, state, control, **kwargs):
+        def on_epoch_end(
+            self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+        ) -> TrainerControl:
             if stop.requested:
                 control.should_evaluate = False
             return control
 
-        def on_log(self, args, state, control, logs=None, **kwargs):
+        def on_log(
+            self,
+            args: TrainingArguments,
+            state: TrainerState,
+            control: TrainerControl,
+            logs: dict[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> None:
             record = {"time": time.time(), "step": state.global_step, "epoch": state.epoch, **(logs or {})}
             self._append(state, record)
             if state.is_world_process_zero:
@@ -110,7 +128,7 @@ def make_callback(folder: RunFolder, stop: StopRequest, world_size: int):
                 )
                 say(f"step {state.global_step}/{state.max_steps}: {shown}")
 
-        def on_save(self, args, state, control, **kwargs):
+        def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
             if state.is_world_process_zero:
                 say(f"saved checkpoint-{state.global_step}")
 

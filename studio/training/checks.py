@@ -4,11 +4,13 @@ that names the parameter and what it may be (the API's and the page's errors).""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from studio.errors import UserError, shorten
+
+Section = TypeVar("Section", bound=BaseModel)
 
 
 def _number(value: float) -> str:
@@ -58,7 +60,7 @@ def sentence(model: type[BaseModel], error: ValidationError, highs: Mapping[str,
     return f"{name} is not valid ({first['msg']}); got {_shown(value)}."
 
 
-def checked(model: type[BaseModel], values: Mapping[str, Any], highs: Mapping[str, float] | None = None) -> Any:
+def checked(model: type[Section], values: Mapping[str, Any], highs: Mapping[str, float] | None = None) -> Section:
     """model(**values), or a UserError of one sentence instead of pydantic's report.
 
     highs: tighter upper bounds known only at run time (num_processes: this machine's cores)."""
@@ -69,7 +71,6 @@ def checked(model: type[BaseModel], values: Mapping[str, Any], highs: Mapping[st
     for name, high in (highs or {}).items():
         if getattr(result, name) > high:
             low = bounds(model, name)[0]
-            raise UserError(
-                f"{name} must be between {_number(low)} and {_number(high)}; got {_shown(getattr(result, name))}."
-            )
+            span = f"between {_number(low)} and {_number(high)}" if low is not None else f"at most {_number(high)}"
+            raise UserError(f"{name} must be {span}; got {_shown(getattr(result, name))}.")
     return result

@@ -2,7 +2,7 @@
 runs/<id>/config.json and what the worker reads back.
 
 Each field carries its default, bounds and help, so the API's defaults, the one-sentence
-errors and the Fine-tune tab's widgets (`training_spec()`, as studio.params objects) all come
+errors and the Fine-tune tab's widgets (`training_spec()`, as studio.spec.param objects) all come
 from the same declaration. See docs/ARCHITECTURE.md, "Training".
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from studio.spec.param import Param, Spec
+from studio.spec.param import Kind, Param, Spec
 from studio.training.checks import bounds, checked
 from studio.training.kinds.table import TASK_LABELS, TRAINING_TASKS
 from studio.training.labels import LABELS
@@ -27,6 +27,7 @@ else:  # the trainable tasks (KINDS' rows) as a Literal: pydantic checks it, the
     TaskName = Literal[TRAINING_TASKS]
 Precision = Literal["no", "fp16", "bf16"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
+Launcher = Literal["python", "torchrun", "accelerate"]
 
 
 def ui(**extra: Any) -> dict[str, Any]:
@@ -141,7 +142,7 @@ class TrainingConfig(_Section):
     search: SearchSettings | None = None  # an optuna search instead of one training (search.py)
     gguf_base: dict[str, Any] | None = None  # a packaged GGUF base: converted by the worker (studio/models/gguf.py)
     num_processes: int = Field(1, ge=1, le=1024, description="2+: torchrun on the CPU, accelerate launch on GPUs.")
-    launcher: Literal["python", "torchrun", "accelerate"] = "python"
+    launcher: Launcher = "python"
     accelerate_config: str | None = None
     push_to_hub: bool = Field(
         False, description="Upload when done.", json_schema_extra=ui(label="Push the model to the Hub when done")
@@ -211,17 +212,18 @@ HUB_TOKEN = Param(
     label="Hub token (write access; kept in memory only, never logged)",
     widget="password",
 )
-_KINDS = {int: "int", float: "float", bool: "bool", str: "text"}
+_KINDS: dict[object, Kind] = {int: "int", float: "float", bool: "bool", str: "text"}
 
 
 def field_param(model: type[BaseModel], name: str) -> Param:
-    """One config field as a studio.params.Param (kind, default, bounds and hints from its declaration)."""
+    """One config field as a studio.spec.param.Param (kind, default, bounds and hints from its declaration)."""
     field = model.model_fields[name]
-    hint = dict(field.json_schema_extra or {})  # type: ignore[arg-type]
+    extra = field.json_schema_extra  # ui()'s dict (never pydantic's callable form here)
+    hint: dict[str, Any] = dict(extra) if isinstance(extra, dict) else {}
     annotation = field.annotation
     options = tuple(a for a in get_args(annotation) if a is not type(None))
     choices = get_args(annotation) if getattr(annotation, "__origin__", None) is Literal else ()
-    kind = hint.get("kind") or ("choice" if choices else _KINDS.get(options[0] if options else annotation, "any"))
+    kind: Kind = hint.get("kind") or ("choice" if choices else _KINDS.get(options[0] if options else annotation, "any"))
     low, high = bounds(model, name)
     numeric = kind in ("int", "float")
     return Param(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from studio.training.config import TrainingConfig
+from studio.training.config import Launcher, TrainingConfig
 from studio.training.store import RunFolder
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -39,7 +39,7 @@ def max_processes() -> int:
     return max(cuda_count(), os.cpu_count() or 1)
 
 
-def choose(processes: int, accelerate_config: str | None = None) -> str:
+def choose(processes: int, accelerate_config: str | None = None) -> Launcher:
     """python (one process), accelerate (GPUs, or an accelerate config) or torchrun (several CPU processes)."""
     if accelerate_config or (processes > 1 and cuda_count()):
         return "accelerate"
@@ -82,7 +82,7 @@ def preview(config: TrainingConfig) -> str:
     return f"{shown}\n\n# {run_dir}/config.json\n" + json.dumps(written, indent=2) + "\n"
 
 
-def spawn(folder: RunFolder, config: TrainingConfig, hub_token: str | None = None) -> subprocess.Popen:
+def spawn(folder: RunFolder, config: TrainingConfig, hub_token: str | None = None) -> subprocess.Popen[bytes]:
     """Start the worker on the run folder, output to train.log, in a new process group (so Stop
     reaches every process torchrun or accelerate started). The token only ever lives in its env."""
     argv = command(config, folder.path)

@@ -131,7 +131,8 @@ def push_run(folder: RunFolder, token: str | None, repo: str | None = None) -> d
     """Upload a completed run's model with its card, with the token given for this push only.
 
     Returns {"repo", "url"}; every reason it cannot is one sentence (UserError)."""
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]  # lazily exported, not re-exported
 
     run_id = folder.path.name
     state = folder.read_status().get("status")

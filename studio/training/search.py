@@ -28,6 +28,12 @@ if TYPE_CHECKING:  # annotations only: the config holds a SearchSettings, the ru
 
 TRIALS_FILE = "trials.jsonl"
 FINISHED = ("complete", "pruned", "fail", "stopped")
+# The objective's hints for the page, as config.ui() gives other fields theirs (choice_labels is a
+# tuple, which pydantic's JSON-only JsonDict has no room for).
+OBJECTIVE_HINTS: dict[str, Any] = {
+    "widget": "radio",
+    "choice_labels": ("The task's metric (accuracy, F1; maximized)", "Evaluation loss (minimized)"),
+}
 
 
 class SearchSettings(BaseModel):
@@ -46,10 +52,7 @@ class SearchSettings(BaseModel):
     search_objective: Literal["metric", "eval_loss"] = Field(
         "metric",
         description="What the search optimizes: the task's metric (maximized) or the evaluation loss (minimized).",
-        json_schema_extra={
-            "widget": "radio",
-            "choice_labels": ("The task's metric (accuracy, F1; maximized)", "Evaluation loss (minimized)"),
-        },
+        json_schema_extra=OBJECTIVE_HINTS,
     )
 
     def batch_sizes(self) -> list[int]:

@@ -69,16 +69,47 @@ class RunFolder:
 
     path: Path
 
-    config = property(lambda self: self.path / "config.json")
-    status = property(lambda self: self.path / "status.json")
-    log = property(lambda self: self.path / "train.log")
-    metrics = property(lambda self: self.path / "metrics.jsonl")
-    progress = property(lambda self: self.path / "progress.json")
-    result = property(lambda self: self.path / "result.json")
-    model = property(lambda self: self.path / "model")
-    adapter = property(lambda self: self.path / "adapter")  # a LoRA run's adapter (model/: merged, if asked)
-    ranks = property(lambda self: self.path / "ranks")
-    cache = property(lambda self: self.path / "cache")  # HF_DATASETS_CACHE: removed when the worker ends
+    @property
+    def config(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def status(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def log(self) -> Path:
+        return self.path / "train.log"
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def progress(self) -> Path:
+        return self.path / "progress.json"
+
+    @property
+    def result(self) -> Path:
+        return self.path / "result.json"
+
+    @property
+    def model(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def adapter(self) -> Path:
+        """A LoRA run's adapter (model/: merged, if asked)."""
+        return self.path / "adapter"
+
+    @property
+    def ranks(self) -> Path:
+        return self.path / "ranks"
+
+    @property
+    def cache(self) -> Path:
+        """HF_DATASETS_CACHE: removed when the worker ends."""
+        return self.path / "cache"
 
     def read_config(self) -> TrainingConfig:
         return TrainingConfig.read(self.config)
@@ -199,7 +230,7 @@ class RunStore:
         progress = read_json(folder.progress, {}) or {}
         records = self.metrics(run_id)
         logs = [record for record in records if "event" not in record]
-        begin = next((r for r in reversed(records) if r.get("event") == "train_begin"), {})
+        begin: dict[str, Any] = next((r for r in reversed(records) if r.get("event") == "train_begin"), {})
         state = status.get("status", "queued")
         if state == "running" and stopping:
             state = "stopping"
@@ -264,6 +295,14 @@ class RunStore:
             adapter_of = "" if merged else str((read_json(run.config, {}) or {}).get("model_path") or "")
             ends = (read_json(weights / "studio_run.json", {}) or {}).get("end_of_turn") or []
             label = f"Fine-tuned {base} · {run_id}" + ("" if merged else " (LoRA adapter)")
-            where = {"folder": str(weights), "adapter_of": adapter_of}
-            entries.append(RunModel(id=model_id, label=label, source="local", end_of_turn=ends, **where))
+            entries.append(
+                RunModel(
+                    id=model_id,
+                    label=label,
+                    source="local",
+                    end_of_turn=ends,
+                    folder=str(weights),
+                    adapter_of=adapter_of,
+                )
+            )
         return entries

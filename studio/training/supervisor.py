@@ -32,7 +32,7 @@ class Supervisor:
     _lock: threading.RLock
     _queue: list[str]
     _running: str | None
-    _process: subprocess.Popen | None
+    _process: subprocess.Popen[bytes] | None
     _stop_sent: dict[str, float]
     _tokens: dict[str, str]
     _closed: threading.Event

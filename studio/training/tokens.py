@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.training.data import as_tags, as_tokens
+
+if TYPE_CHECKING:
+    from transformers import BatchEncoding
 
 IGNORE_INDEX = -100  # label of sub-words and special tokens: not scored by the loss
 
 
 def tokenize(
-    table: Any, tokenizer: Any, task: str, text_column: str, label_column: str, label2id: dict, max_length: int
-):
+    table: Any,
+    tokenizer: Any,
+    task: str,
+    text_column: str,
+    label_column: str,
+    label2id: dict[str, int],
+    max_length: int,
+) -> Any:
     """Token ids and labels; for NER the first sub-word of each word gets the word's tag, the rest -100."""
     if task == "token-classification":
 
-        def encode(batch: dict[str, list]) -> dict[str, list]:
+        def encode(batch: dict[str, list[Any]]) -> BatchEncoding:
             words = [as_tokens(value) for value in batch[text_column]]
-            encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+            encoded: BatchEncoding = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
             encoded["labels"] = [
                 align_labels(encoded.word_ids(index), [label2id.get(tag, 0) for tag in as_tags(tags)])
                 for index, tags in enumerate(batch[label_column])
@@ -26,9 +35,9 @@ def tokenize(
 
     else:
 
-        def encode(batch: dict[str, list]) -> dict[str, list]:
+        def encode(batch: dict[str, list[Any]]) -> BatchEncoding:
             texts = [str(value or "") for value in batch[text_column]]
-            encoded = tokenizer(texts, truncation=True, max_length=max_length)
+            encoded: BatchEncoding = tokenizer(texts, truncation=True, max_length=max_length)
             encoded["labels"] = [label2id[str(label).strip()] for label in batch[label_column]]
             return encoded
 
@@ -36,7 +45,7 @@ def tokenize(
     return table.map(encode, batched=True, remove_columns=list(table.column_names))
 
 
-def _usable(row: dict, task: str, text_column: str, label_column: str, label2id: dict) -> bool:
+def _usable(row: dict[str, Any], task: str, text_column: str, label_column: str, label2id: dict[str, int]) -> bool:
     if task == "token-classification":
         tokens = as_tokens(row[text_column])
         return bool(tokens) and len(tokens) == len(as_tags(row[label_column]))

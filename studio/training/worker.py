@@ -61,8 +61,8 @@ def run(run_dir: Path) -> int:
 
     import transformers
 
-    transformers.logging.set_verbosity_warning()
-    transformers.utils.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_warning()  # type: ignore[no-untyped-call]  # unannotated in transformers
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # unannotated in transformers
     if config.gguf_base and not config.model_path:  # a packaged GGUF base: converted once, as the app loads it
         config.model_path = gguf_model_path(config.gguf_base)
         if main_process:  # an adapter saved alone loads on this folder (store.model_entries)

@@ -19,7 +19,7 @@ from studio.errors import UserError
 from studio.insight import Insight
 from studio.models.manager import ModelManager
 from studio.studio import Studio
-from tests.helpers import assert_same
+from tests.helpers import assert_same, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 with open(ROOT / "data" / "sentiment" / "test.csv", encoding="utf-8") as reviews:
@@ -38,14 +38,6 @@ def insight(studio: Studio) -> Insight:
 
 def model_of(studio: Studio, task: str) -> str:
     return studio.entries(task)[0].id
-
-
-def write_csv(path: Path, texts: list[str]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["id", "text"])
-        writer.writerows([[number, text] for number, text in enumerate(texts)])
-    return path
 
 
 def read_results(path: Path) -> list[dict[str, str]]:

@@ -7,17 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.app_process import ROOT
+from tests.helpers import write_csv
 
 with open(ROOT / "data" / "sentiment" / "test.csv", encoding="utf-8") as reviews:
     REVIEWS = [row["text"] for row in csv.DictReader(reviews)]
-
-
-def write_csv(path: Path, texts: list[str]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["id", "text"])
-        writer.writerows([[number, text] for number, text in enumerate(texts)])
-    return path
 
 
 def test_batch_a_file_in_the_browser(page: Any, artifacts: Path, tmp_path: Path) -> None:

@@ -31,6 +31,13 @@ class Run:
     counts: dict[str, int]
     main_process: bool = True
 
+    @property
+    def model_path(self) -> str:
+        """The base model's folder: resolved before any kind prepares (a GGUF base: converted by the worker)."""
+        if self.config.model_path is None:
+            raise RuntimeError(f"run {self.config.run_id}: the base model's folder was never resolved")
+        return self.config.model_path
+
 
 @dataclass
 class Parts:

@@ -83,7 +83,7 @@ def tokenized(table: Any, tokenizer: Any, text_column: str, label_column: str | 
             encoded.append(example)
     if len(encoded) < len(rows):
         say(f"{len(rows) - len(encoded)} of {len(rows)} rows left out: no response token within max_length")
-    empty = {"input_ids": [], "attention_mask": [], "labels": []}
+    empty: dict[str, list[int]] = {"input_ids": [], "attention_mask": [], "labels": []}
     return Dataset.from_list(encoded) if encoded else Dataset.from_dict(empty)
 
 
@@ -120,7 +120,7 @@ def prepare(run: Run) -> Parts:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     config = run.config
-    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
+    tokenizer = AutoTokenizer.from_pretrained(run.model_path)
     own_template = bool(getattr(tokenizer, "chat_template", None))
     if not own_template:
         tokenizer.chat_template = DEFAULT_CHAT_TEMPLATE
@@ -137,7 +137,7 @@ def prepare(run: Run) -> Parts:
             "or shorten the prompts."
         )
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation conversations")
-    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(run.model_path, dtype=torch.float32)
     lora = config.lora
     if lora is not None and lora.use_lora:
         model = with_lora(model, lora)

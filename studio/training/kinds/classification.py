@@ -86,14 +86,14 @@ def prepare(run: Run) -> Parts:
     labels = config.labels
     label2id = {name: index for index, name in enumerate(labels)}
     id2label = dict(enumerate(labels))
-    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
+    tokenizer = AutoTokenizer.from_pretrained(run.model_path)
     max_length = config.training.max_length
     train_set = tokenize(run.train_table, tokenizer, task, *columns, label2id, max_length)
     eval_set = tokenize(run.eval_table, tokenizer, task, *columns, label2id, max_length)
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation examples, labels {labels}")
 
     model_class = getattr(transformers, MODEL_CLASSES[task])
-    model = with_new_head(model_class, config.model_path, labels, run.main_process)
+    model = with_new_head(model_class, run.model_path, labels, run.main_process)
     collator = (
         DataCollatorForTokenClassification(tokenizer)
         if task == "token-classification"

@@ -55,7 +55,7 @@ class ImageCollator:
 def transformed(table: Any, processor: Any, label2id: dict[str, int]) -> Any:
     """The table with images turned into pixel values as they are read (nothing decoded up front)."""
 
-    def transform(batch: dict[str, list]) -> dict[str, Any]:
+    def transform(batch: dict[str, list[Any]]) -> dict[str, Any]:
         pixels = processor(images=[image.convert("RGB") for image in batch["image"]], return_tensors="pt")
         return {"pixel_values": pixels["pixel_values"], "labels": [label2id[str(n)] for n in batch["label"]]}
 
@@ -73,11 +73,11 @@ def prepare(run: Run) -> Parts:
     labels = config.labels
     label2id = {name: index for index, name in enumerate(labels)}
     id2label = dict(enumerate(labels))
-    processor = AutoImageProcessor.from_pretrained(config.model_path)
+    processor = AutoImageProcessor.from_pretrained(run.model_path)  # type: ignore[no-untyped-call]  # transformers leaves it unannotated
     train_set = transformed(run.train_table, processor, label2id)
     eval_set = transformed(run.eval_table, processor, label2id)
     say(f"data: {len(train_set)} training and {len(eval_set)} evaluation images, classes {labels}")
-    model = with_new_head(AutoModelForImageClassification, config.model_path, labels, run.main_process)
+    model = with_new_head(AutoModelForImageClassification, run.model_path, labels, run.main_process)
     return Parts(
         model,
         processor,

@@ -163,7 +163,7 @@ def prepare(run: Run) -> Parts:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding
 
     config = run.config
-    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
+    tokenizer = AutoTokenizer.from_pretrained(run.model_path)
     if not getattr(tokenizer, "is_fast", False):
         raise UserError("Question answering needs a fast tokenizer (for the offset mapping); pick another base model.")
     columns, max_length = (config.text_column, config.label_column), config.training.max_length
@@ -174,7 +174,7 @@ def prepare(run: Run) -> Parts:
     answered = sum(1 for start in train_set["start_positions"] if start)
     say(f"data: {len(train_set)} training windows ({answered} hold the answer) and {len(eval_set)} evaluation windows")
     with load_report_held(say):  # a new span head: transformers' MISSING table, said in one line below
-        model, loading = AutoModelForQuestionAnswering.from_pretrained(config.model_path, output_loading_info=True)
+        model, loading = AutoModelForQuestionAnswering.from_pretrained(run.model_path, output_loading_info=True)
     if run.main_process and (report := describe_loading(loading, model.base_model_prefix, 2)):
         say(report)
     return Parts(

@@ -9,8 +9,9 @@ asked in the app the way it was trained.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.adapters.seq2seq import translation_languages
 from studio.errors import UserError
@@ -18,6 +19,9 @@ from studio.training.files import write_json
 from studio.training.kinds.base import Parts, Run
 from studio.training.worker_log import say
 from studio.uploads.tables import column_problems
+
+if TYPE_CHECKING:
+    from transformers import TrainerControl, TrainerState, TrainingArguments
 
 ENCODER_DECODERS = ("summarization", "translation")  # any encoder-decoder can start either
 SOURCE_NAMES = ("source", "src", "text", "document", "article", "input", "en", "english", "prompt")
@@ -77,7 +81,7 @@ def encoded(table: Any, tokenizer: Any, columns: tuple[str, str], max_length: in
     return Dataset.from_dict(rows) if rows else Dataset.from_dict({"input_ids": [], "labels": []})
 
 
-def exact_match(tokenizer: Any):
+def exact_match(tokenizer: Any) -> Callable[[Any], dict[str, float]]:
     """compute_metrics: the share of generated texts equal to their target (stripped)."""
     import numpy as np
 
@@ -103,7 +107,14 @@ def sample_callback(tokenizer: Any, source: str, target: str, max_new_tokens: in
     from transformers import TrainerCallback
 
     class SampleGeneration(TrainerCallback):
-        def on_epoch_end(self, args, state, control, model=None, **kwargs):
+        def on_epoch_end(
+            self,
+            args: TrainingArguments,
+            state: TrainerState,
+            control: TrainerControl,
+            model: Any = None,
+            **kwargs: Any,
+        ) -> TrainerControl:
             if model is None or not state.is_world_process_zero:
                 return control
             import torch
@@ -130,8 +141,8 @@ def prepare(run: Run) -> Parts:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq
 
     config = run.config
-    tokenizer = AutoTokenizer.from_pretrained(config.model_path)
-    model = AutoModelForSeq2SeqLM.from_pretrained(config.model_path, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(run.model_path)
+    model = AutoModelForSeq2SeqLM.from_pretrained(run.model_path, dtype=torch.float32)
     prefix = source_prefix(config.task, tokenizer, model)
     if prefix:
         say(f"each source starts with {prefix!r}, as the Translation tab asks this model")
