@@ -27,7 +27,6 @@ PACKAGE_ORDER: tuple[tuple[str, ...], ...] = (
     ("studio.codegen",),
     ("studio.training",),
     ("studio.insight",),
-    ("studio.offers",),
     ("studio.studio",),
     ("components",),
     ("app",),
