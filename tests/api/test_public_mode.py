@@ -4,7 +4,6 @@ a run belongs to the browser session that started it; the training queue is capp
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import httpx
@@ -13,7 +12,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from studio.training import data as training_data
-from tests.helpers import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN, wait_until
 
 NEEDS_ADMIN = "needs the admin credential on this public app"
 
@@ -29,16 +28,6 @@ def run_ids(client: Client) -> list[str]:
 
 def status_of(client: Client, run_id: str) -> str:
     return next(run["status"] for run in client.predict(api_name="/train_runs")[-1] if run["run_id"] == run_id)
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise TimeoutError(f"{what} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +77,7 @@ def test_a_visitor_is_refused_every_admin_action_and_nothing_changes(
 def test_runs_belong_to_their_session_the_admin_succeeds_and_the_queue_is_capped(public_app, tiny, small_csv) -> None:
     owner, other = session(public_app), session(public_app)
     first = start(owner, tiny, small_csv, num_train_epochs=40, per_device_train_batch_size=2, admin_token=ADMIN_TOKEN)
-    wait_for(lambda: status_of(owner, first) == "running", 120, "the first run never started")
+    wait_until(lambda: status_of(owner, first) == "running", 120, "the first run never started")
 
     # Another browser session can neither stop nor resume it.
     with pytest.raises(AppError, match="Stopping a run is allowed only from the browser session that started"):
@@ -107,7 +96,7 @@ def test_runs_belong_to_their_session_the_admin_succeeds_and_the_queue_is_capped
     # The admin (token given) may stop any run; the owner may stop its own without the token.
     assert other.predict(run_id=second, admin_token=ADMIN_TOKEN, api_name="/train_stop")["status"] == "stopped"
     assert owner.predict(run_id=first, api_name="/train_stop")["status"] in ("stopping", "stopped")
-    wait_for(lambda: status_of(owner, first) == "stopped", 60, "the first run never stopped")
+    wait_until(lambda: status_of(owner, first) == "stopped", 60, "the first run never stopped")
 
     # An empty id never means "all"; deleting is the admin's.
     with pytest.raises(AppError, match="Pick a run first"):
